@@ -1,0 +1,125 @@
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .admin_site import SuperuserOnlyAdminMixin, TenantAdminMixin
+from .models import Invitation, Membership, OperatorPlan, Partner, PartnerType, Tenant, TenantDomain
+
+
+class TenantDomainInline(admin.TabularInline):
+    model = TenantDomain
+    extra = 1
+
+
+@admin.register(Tenant)
+class TenantAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "slug", "default_language", "currency", "timezone"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [TenantDomainInline]
+
+
+@admin.register(PartnerType)
+class PartnerTypeAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "code", "grading_basis", "has_operator_plans", "position"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(OperatorPlan)
+class OperatorPlanAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "code", "opening_fee", "revenue_share_min", "revenue_share_max"]
+
+
+@admin.register(Partner)
+class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["legal_name", "external_ref", "partner_type", "operator_plan", "status", "city", "date_joined"]
+    list_filter = [
+        "status",
+        ("partner_type", admin.RelatedOnlyFieldListFilter),
+        ("operator_plan", admin.RelatedOnlyFieldListFilter),
+        ("channel_manager", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["legal_name", "trade_name", "external_ref", "siret", "city"]
+    list_select_related = ["partner_type", "operator_plan", "tenant"]
+    date_hierarchy = "date_joined"
+    fieldsets = [
+        (None, {"fields": ["tenant", "external_ref", "legal_name", "trade_name", "siren", "siret"]}),
+        (_("Programme"), {"fields": ["partner_type", "operator_plan", "revenue_share", "status", "date_joined",
+                                     "channel_manager"]}),
+        (_("Contact"), {"fields": ["address_line1", "address_line2", "postal_code", "city", "region", "country",
+                                   "phone", "email", "website", "preferred_language"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "tenant"]}) for name, opts in fieldsets]
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "partner", "role", "created_at"]
+    list_filter = ["role", ("partner", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__email", "partner__legal_name"]
+    list_select_related = ["user", "partner", "tenant"]
+    autocomplete_fields = ["partner"]
+    fields = ["tenant", "user", "partner", "role"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # New people join through invitations; a membership's person is never re-pointed.
+        return ["user"] if obj is not None or not request.user.is_superuser else []
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(Invitation)
+class InvitationAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["email", "partner", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["role", ("partner", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["email", "partner__legal_name"]
+    autocomplete_fields = ["partner"]
+    fields = ["tenant", "email", "partner", "role"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["email", "partner", "role"] if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        invitation = services.invitation_create(
+            tenant=obj.tenant,
+            partner=obj.partner,
+            email=obj.email,
+            role=obj.role,
+            invited_by=request.user,
+            base_url=request.build_absolute_uri("/"),
+        )
+        form.instance = invitation
+        obj.pk = invitation.pk
+        messages.success(request, _("The invitation was sent to %(email)s.") % {"email": invitation.email})
+
+    @admin.action(description=_("Revoke the selected invitations"))
+    def revoke(self, request, queryset):
+        count = services.invitation_revoke_many(invitations=queryset)
+        messages.success(request, _("%(count)d invitation(s) revoked.") % {"count": count})
+
+
+@admin.register(get_user_model())
+class UserAdmin(SuperuserOnlyAdminMixin, DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_superuser", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "preferred_language"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]

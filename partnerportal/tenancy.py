@@ -1,0 +1,52 @@
+"""Tenant resolution and scoping: the one place that decides which tenant a piece of code works for."""
+
+from contextlib import contextmanager
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django_scopes import get_scope, scope
+
+from .models import Membership, Tenant, TenantDomain
+
+
+def host_without_port(host: str) -> str:
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("["):  # IPv6 literal
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def tenant_for_host(host: str) -> Tenant | None:
+    domain = TenantDomain.objects.select_related("tenant").filter(host=host_without_port(host)).first()
+    return domain.tenant if domain else None
+
+
+@contextmanager
+def tenant_scope(tenant: Tenant | int):
+    """Open the django-scopes scope for one tenant.
+
+    django-scopes treats ``tenant=None`` as "no filter", so a missing tenant must fail here, loudly,
+    rather than open a scope that sees every tenant.
+    """
+    tenant_id = tenant if isinstance(tenant, int) else getattr(tenant, "pk", None)
+    if not tenant_id:
+        raise ValueError("tenant_scope() needs a saved tenant.")
+    with scope(tenant=tenant_id):
+        yield
+
+
+def current_tenant_id() -> int | None:
+    """The tenant id of the open scope, or None when no tenant scope is open."""
+    state = get_scope()
+    return state.get("tenant") if state.get("_enabled", True) else None
+
+
+def tenant_users(tenant: Tenant) -> QuerySet:
+    """People who belong to a tenant (partners' people and managers); users are global, so filter here."""
+    return get_user_model().objects.filter(memberships__tenant=tenant).distinct()
+
+
+def tenant_managers(tenant: Tenant) -> QuerySet:
+    return get_user_model().objects.filter(
+        memberships__tenant=tenant, memberships__role=Membership.Role.MANAGER
+    ).distinct()

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+portal_patterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("team/", views.TeamView.as_view(), name="team"),
+    path("team/invite/", views.InvitationCreateView.as_view(), name="invitation-create"),
+    path("team/invitations/<int:pk>/revoke/", views.InvitationRevokeView.as_view(), name="invitation-revoke"),
+    path("team/<int:pk>/profile/", views.MembershipUpdateView.as_view(), name="membership-update"),
+    path("team/<int:pk>/remove/", views.MembershipDeleteView.as_view(), name="membership-delete"),
+    path("company/", views.CompanyView.as_view(), name="company"),
+    path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation-accept"),
+    path("branding.css", views.branding_css, name="branding-css"),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "partnerportal"))),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,52 @@
+"""Validators for French company numbers and programme settings."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# La Poste's establishments share one SIREN whose SIRETs do not pass the Luhn key: INSEE checks them by
+# the sum of their digits being a multiple of 5 instead.
+LA_POSTE_SIREN = "356000000"
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def validate_siren(value: str) -> None:
+    if not (value.isdigit() and len(value) == 9):
+        raise ValidationError(_("A SIREN has 9 digits; %(value)s does not."), params={"value": value}, code="format")
+    if not luhn_valid(value):
+        raise ValidationError(
+            _("%(value)s is not a valid SIREN: its check digit is wrong."), params={"value": value}, code="luhn"
+        )
+
+
+def validate_siret(value: str) -> None:
+    if not (value.isdigit() and len(value) == 14):
+        raise ValidationError(_("A SIRET has 14 digits; %(value)s does not."), params={"value": value}, code="format")
+    if value.startswith(LA_POSTE_SIREN) and value != LA_POSTE_SIREN + "00001":
+        valid = sum(int(c) for c in value) % 5 == 0
+    else:
+        valid = luhn_valid(value)
+    if not valid:
+        raise ValidationError(
+            _("%(value)s is not a valid SIRET: its check digit is wrong."), params={"value": value}, code="luhn"
+        )
+
+
+def validate_evaluation_months(value) -> None:
+    if (
+        not isinstance(value, list)
+        or not value
+        or any(not isinstance(m, int) or isinstance(m, bool) or not 1 <= m <= 12 for m in value)
+        or len(set(value)) != len(value)
+    ):
+        raise ValidationError(_("Give a list of distinct month numbers from 1 to 12, e.g. [1, 7]."))
