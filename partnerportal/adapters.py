@@ -36,7 +36,8 @@ class AccountAdapter(DefaultAccountAdapter):
         invitation = session_invitation(self.request) if self.request else None
         if invitation is not None and email.strip().lower() != invitation.email.lower():
             raise ValidationError(
-                _("This invitation is for %(email)s: sign up with that address.") % {"email": invitation.email}
+                _("This invitation is for %(email)s: sign up with that address.")
+                % {"email": invitation.email}
             )
         return email
 

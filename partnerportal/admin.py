@@ -33,7 +33,15 @@ class OperatorPlanAdmin(TenantAdminMixin, admin.ModelAdmin):
 
 @admin.register(Partner)
 class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
-    list_display = ["legal_name", "external_ref", "partner_type", "operator_plan", "status", "city", "date_joined"]
+    list_display = [
+        "legal_name",
+        "external_ref",
+        "partner_type",
+        "operator_plan",
+        "status",
+        "city",
+        "date_joined",
+    ]
     list_filter = [
         "status",
         ("partner_type", admin.RelatedOnlyFieldListFilter),
@@ -45,17 +53,46 @@ class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
     date_hierarchy = "date_joined"
     fieldsets = [
         (None, {"fields": ["tenant", "external_ref", "legal_name", "trade_name", "siren", "siret"]}),
-        (_("Programme"), {"fields": ["partner_type", "operator_plan", "revenue_share", "status", "date_joined",
-                                     "channel_manager"]}),
-        (_("Contact"), {"fields": ["address_line1", "address_line2", "postal_code", "city", "region", "country",
-                                   "phone", "email", "website", "preferred_language"]}),
+        (
+            _("Programme"),
+            {
+                "fields": [
+                    "partner_type",
+                    "operator_plan",
+                    "revenue_share",
+                    "status",
+                    "date_joined",
+                    "channel_manager",
+                ]
+            },
+        ),
+        (
+            _("Contact"),
+            {
+                "fields": [
+                    "address_line1",
+                    "address_line2",
+                    "postal_code",
+                    "city",
+                    "region",
+                    "country",
+                    "phone",
+                    "email",
+                    "website",
+                    "preferred_language",
+                ]
+            },
+        ),
     ]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if request.user.is_superuser:
             return fieldsets
-        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "tenant"]}) for name, opts in fieldsets]
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != "tenant"]})
+            for name, opts in fieldsets
+        ]
 
 
 @admin.register(Membership)

@@ -45,7 +45,9 @@ class TenantResetPasswordForm(ResetPasswordForm):
 class InvitationForm(TenantModelFormMixin, forms.ModelForm):
     """A partner admin invites a colleague to the partner's team."""
 
-    role = forms.ChoiceField(label=_("Profile"), choices=[(r.value, r.label) for r in Membership.PARTNER_ROLES])
+    role = forms.ChoiceField(
+        label=_("Profile"), choices=[(r.value, r.label) for r in Membership.PARTNER_ROLES]
+    )
 
     class Meta:
         model = Invitation
@@ -58,7 +60,9 @@ class InvitationForm(TenantModelFormMixin, forms.ModelForm):
 
 
 class MembershipRoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Profile"), choices=[(r.value, r.label) for r in Membership.PARTNER_ROLES])
+    role = forms.ChoiceField(
+        label=_("Profile"), choices=[(r.value, r.label) for r in Membership.PARTNER_ROLES]
+    )
 
 
 class PartnerContactForm(forms.ModelForm):
@@ -84,4 +88,6 @@ class PartnerContactForm(forms.ModelForm):
 class InvitationPasswordForm(forms.Form):
     """An invited person who already has an account confirms with their password."""
 
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )

@@ -63,7 +63,9 @@ class MembershipMiddleware:
         user = request.user
         if user.is_authenticated:
             membership = (
-                Membership.objects.filter(user=user).select_related("partner", "partner__partner_type").first()
+                Membership.objects.filter(user=user)
+                .select_related("partner", "partner__partner_type")
+                .first()
             )
             bound_here = request.session.get(SESSION_TENANT_KEY) == request.tenant.pk
             if not bound_here or not (membership or user.is_superuser):

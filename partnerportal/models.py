@@ -58,8 +58,12 @@ class Tenant(models.Model):
         blank=True,
         validators=[FileExtensionValidator(["svg", "png", "jpg", "jpeg", "webp"])],
     )
-    primary_colour = models.CharField(_("primary colour"), max_length=7, default="#1f3a93", validators=[hex_colour])
-    accent_colour = models.CharField(_("accent colour"), max_length=7, default="#f39c12", validators=[hex_colour])
+    primary_colour = models.CharField(
+        _("primary colour"), max_length=7, default="#1f3a93", validators=[hex_colour]
+    )
+    accent_colour = models.CharField(
+        _("accent colour"), max_length=7, default="#f39c12", validators=[hex_colour]
+    )
     default_language = models.CharField(
         _("default language"), max_length=8, choices=settings.LANGUAGES, default="fr"
     )
@@ -98,7 +102,9 @@ class Tenant(models.Model):
 class TenantDomain(models.Model):
     """A host name that serves a tenant's portal. Read before any scope exists, so it is not scoped."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="domains", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="domains", verbose_name=_("tenant")
+    )
     host = models.CharField(
         _("host name"),
         max_length=253,
@@ -163,7 +169,9 @@ class User(AbstractUser):
 class PartnerType(models.Model):
     """A kind of partner in a programme (demo: Ambassadeur, graded on RRM; Opérateur, graded on CA)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="partner_types", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="partner_types", verbose_name=_("tenant")
+    )
     code = models.SlugField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=100)
     grading_basis = models.CharField(
@@ -184,11 +192,13 @@ class PartnerType(models.Model):
         verbose_name = _("partner type")
         verbose_name_plural = _("partner types")
         ordering = ["tenant", "position", "name"]
-        constraints = [models.UniqueConstraint(
+        constraints = [
+            models.UniqueConstraint(
                 fields=["tenant", "code"],
                 name="partnertype_code_per_tenant",
                 violation_error_message=_("A partner type with this code already exists."),
-            )]
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -197,12 +207,18 @@ class PartnerType(models.Model):
 class OperatorPlan(models.Model):
     """An operator sub-programme (Dstny: Opérateur, Opérateur E-shop, Opérateur E-shop managé)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="operator_plans", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="operator_plans", verbose_name=_("tenant")
+    )
     code = models.SlugField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     opening_fee = models.DecimalField(
-        _("opening fee"), max_digits=10, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
+        _("opening fee"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0)],
     )
     revenue_share_min = models.DecimalField(
         _("minimum revenue share (%)"),
@@ -259,7 +275,9 @@ class Partner(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         TERMINATED = "terminated", _("Terminated")
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="partners", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="partners", verbose_name=_("tenant")
+    )
     external_ref = models.CharField(
         _("external reference"), max_length=50, help_text=_("The vendor's billing code for this partner.")
     )
@@ -306,7 +324,11 @@ class Partner(models.Model):
         verbose_name=_("channel manager"),
     )
     preferred_language = models.CharField(
-        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="fr"
+        _("preferred language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="fr",
+        help_text=_("The language of the e-mails and documents the company receives."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -367,7 +389,9 @@ class Membership(models.Model):
 
     PARTNER_ROLES = (Role.ADMIN, Role.SALES, Role.TECHNICAL)
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("tenant")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
@@ -437,9 +461,16 @@ class Invitation(models.Model):
     Only the SHA-256 of the token is stored: the link in the e-mail is the only copy of the token.
     """
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("tenant")
+    )
     partner = models.ForeignKey(
-        Partner, on_delete=models.CASCADE, related_name="invitations", null=True, blank=True, verbose_name=_("partner")
+        Partner,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        null=True,
+        blank=True,
+        verbose_name=_("partner"),
     )
     email = models.EmailField(_("e-mail address"))
     role = models.CharField(_("profile"), max_length=12, choices=Membership.Role.choices)

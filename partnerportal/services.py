@@ -22,8 +22,12 @@ def _invitation_email(*, invitation: Invitation, accept_url: str) -> EmailMultiA
     tenant = invitation.tenant
     language = invitation.partner.preferred_language if invitation.partner else tenant.default_language
     with translation.override(language):
-        context = {"invitation": invitation, "tenant": tenant, "accept_url": accept_url,
-                   "validity_days": settings.INVITATION_VALIDITY_DAYS}
+        context = {
+            "invitation": invitation,
+            "tenant": tenant,
+            "accept_url": accept_url,
+            "validity_days": settings.INVITATION_VALIDITY_DAYS,
+        }
         subject = render_to_string("emails/invitation_subject.txt", context).strip()
         body = render_to_string("emails/invitation_message.txt", context)
         html = render_to_string("emails/invitation_message.html", context)
@@ -64,7 +68,9 @@ def invitation_create(
 
 def invitation_revoke_many(*, invitations) -> int:
     """Revoke the pending ones among ``invitations``; accepted ones stay as the record of who joined."""
-    return invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -73,7 +79,9 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 
     The row is locked so that two simultaneous acceptances cannot both succeed.
     """
-    locked = Invitation.objects.with_scope(tenant=invitation.tenant_id).select_for_update().get(pk=invitation.pk)
+    locked = (
+        Invitation.objects.with_scope(tenant=invitation.tenant_id).select_for_update().get(pk=invitation.pk)
+    )
     if not locked.is_pending:
         raise ValidationError(_("This invitation is no longer valid."))
     if user.email.lower() != locked.email.lower():
@@ -105,8 +113,10 @@ def membership_change_role(*, membership: Membership, role: str, by: User) -> Me
     """Change a partner colleague's profile; a partner always keeps at least one admin."""
     if role not in Membership.PARTNER_ROLES:
         raise ValidationError(_("Unknown profile."))
-    if membership.role == Membership.Role.ADMIN and role != Membership.Role.ADMIN and not _other_admins_exist(
-        membership
+    if (
+        membership.role == Membership.Role.ADMIN
+        and role != Membership.Role.ADMIN
+        and not _other_admins_exist(membership)
     ):
         raise ValidationError(_("A partner needs at least one administrator."))
     membership.role = role

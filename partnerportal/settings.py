@@ -25,7 +25,9 @@ SECRET_KEY = env.str(
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production.")
 # Tenants are found by host name; `.localhost` covers dstny.localhost and openip.localhost in the demo.
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else [".localhost", "127.0.0.1", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else [".localhost", "127.0.0.1", "testserver"]
+)
 
 INSTALLED_APPS = [
     "partnerportal.apps.PartnerPortalAdminConfig",  # replaces django.contrib.admin: tenant-aware site
@@ -185,7 +187,7 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

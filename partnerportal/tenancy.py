@@ -47,6 +47,8 @@ def tenant_users(tenant: Tenant) -> QuerySet:
 
 
 def tenant_managers(tenant: Tenant) -> QuerySet:
-    return get_user_model().objects.filter(
-        memberships__tenant=tenant, memberships__role=Membership.Role.MANAGER
-    ).distinct()
+    return (
+        get_user_model()
+        .objects.filter(memberships__tenant=tenant, memberships__role=Membership.Role.MANAGER)
+        .distinct()
+    )

@@ -22,23 +22,31 @@ def luhn_valid(number: str) -> bool:
 
 def validate_siren(value: str) -> None:
     if not (value.isdigit() and len(value) == 9):
-        raise ValidationError(_("A SIREN has 9 digits; %(value)s does not."), params={"value": value}, code="format")
+        raise ValidationError(
+            _("A SIREN has 9 digits; %(value)s does not."), params={"value": value}, code="format"
+        )
     if not luhn_valid(value):
         raise ValidationError(
-            _("%(value)s is not a valid SIREN: its check digit is wrong."), params={"value": value}, code="luhn"
+            _("%(value)s is not a valid SIREN: its check digit is wrong."),
+            params={"value": value},
+            code="luhn",
         )
 
 
 def validate_siret(value: str) -> None:
     if not (value.isdigit() and len(value) == 14):
-        raise ValidationError(_("A SIRET has 14 digits; %(value)s does not."), params={"value": value}, code="format")
+        raise ValidationError(
+            _("A SIRET has 14 digits; %(value)s does not."), params={"value": value}, code="format"
+        )
     if value.startswith(LA_POSTE_SIREN) and value != LA_POSTE_SIREN + "00001":
         valid = sum(int(c) for c in value) % 5 == 0
     else:
         valid = luhn_valid(value)
     if not valid:
         raise ValidationError(
-            _("%(value)s is not a valid SIRET: its check digit is wrong."), params={"value": value}, code="luhn"
+            _("%(value)s is not a valid SIRET: its check digit is wrong."),
+            params={"value": value},
+            code="luhn",
         )
 
 

@@ -2,6 +2,7 @@
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.utils import perform_login
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
@@ -51,9 +52,7 @@ class HomeView(PartnerMemberRequiredMixin, TemplateView):
     template_name = "partnerportal/home.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            members=selectors.membership_list(partner=self.partner), **kwargs
-        )
+        return super().get_context_data(members=selectors.membership_list(partner=self.partner), **kwargs)
 
 
 class TeamView(PartnerMemberRequiredMixin, SingleTableMixin, TemplateView):
@@ -80,19 +79,15 @@ class TeamView(PartnerMemberRequiredMixin, SingleTableMixin, TemplateView):
         return context
 
 
-class InvitationCreateView(PartnerAdminRequiredMixin, View):
+class InvitationCreateView(PartnerAdminRequiredMixin, TeamView):
+    """The invite form of "Mon équipe"; an invalid form is shown again on the team page."""
+
+    http_method_names = ["post"]
+
     def post(self, request):
         form = InvitationForm(request.POST, partner=self.partner)
         if not form.is_valid():
-            view = TeamView(request=request, kwargs={}, args=())
-            view.partner = self.partner
-            view.object_list = None
-            return render(
-                request,
-                TeamView.template_name,
-                view.get_context_data(invitation_form=form),
-                status=400,
-            )
+            return self.render_to_response(self.get_context_data(invitation_form=form), status=400)
         invitation = services.invitation_issue(
             invitation=form.instance, invited_by=request.user, base_url=request.build_absolute_uri("/")
         )
@@ -117,13 +112,16 @@ class MembershipUpdateView(PartnerAdminRequiredMixin, View):
             messages.error(request, _("Choose a valid profile."))
             return redirect("partnerportal:team")
         try:
-            services.membership_change_role(membership=membership, role=form.cleaned_data["role"], by=request.user)
+            services.membership_change_role(
+                membership=membership, role=form.cleaned_data["role"], by=request.user
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(
                 request,
-                _("%(person)s is now %(role)s.") % {"person": membership.user, "role": membership.get_role_display()},
+                _("%(person)s is now %(role)s.")
+                % {"person": membership.user, "role": membership.get_role_display()},
             )
         return redirect("partnerportal:team")
 
@@ -197,18 +195,29 @@ class InvitationAcceptView(View):
             request.session[SESSION_INVITATION_KEY] = self.invitation.pk
             get_account_adapter(request).stash_verified_email(request, self.invitation.email)
             return redirect(reverse("account_signup") + "?email=" + self.invitation.email)
-        return render(request, self.template_name, {"invitation": self.invitation, "form": InvitationPasswordForm()})
+        return render(
+            request, self.template_name, {"invitation": self.invitation, "form": InvitationPasswordForm()}
+        )
 
     def post(self, request, token):
         if self.existing_user is None:
             return self.get(request, token)
         form = InvitationPasswordForm(request.POST)
         user = None
+        # The same failed-login rate limit as allauth's sign-in form, keyed on the invited address.
+        rate_key = self.invitation.email.lower()
+        if not ratelimit.consume(request, action="login_failed", key=rate_key, dry_run=True):
+            form.add_error(None, _("Too many failed attempts. Try again in a few minutes."))
+            context = {"invitation": self.invitation, "form": form}
+            return render(request, self.template_name, context, status=429)
         if form.is_valid():
             user = authenticate(request, email=self.invitation.email, password=form.cleaned_data["password"])
             if user is None:
-                form.add_error("password", _("This password is not the right one for %(email)s.")
-                               % {"email": self.invitation.email})
+                ratelimit.consume(request, action="login_failed", key=rate_key)
+                form.add_error(
+                    "password",
+                    _("This password is not the right one for %(email)s.") % {"email": self.invitation.email},
+                )
         if user is None:
             context = {"invitation": self.invitation, "form": form}
             return render(request, self.template_name, context, status=400)
@@ -217,9 +226,15 @@ class InvitationAcceptView(View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return render(request, "partnerportal/invitation_invalid.html", status=410)
-        messages.success(request, _("Welcome to %(tenant)s's partner portal.") % {"tenant": request.tenant.name})
-        return perform_login(request, user, email_verification=settings.ACCOUNT_EMAIL_VERIFICATION,
-                             redirect_url=reverse("partnerportal:home"))
+        messages.success(
+            request, _("Welcome to %(tenant)s's partner portal.") % {"tenant": request.tenant.name}
+        )
+        return perform_login(
+            request,
+            user,
+            email_verification=settings.ACCOUNT_EMAIL_VERIFICATION,
+            redirect_url=reverse("partnerportal:home"),
+        )
 
 
 def branding_css(request):

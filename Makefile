@@ -1,0 +1,56 @@
+# Partner Portal — `make demo` and `make test` work on a fresh clone with nothing done first.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+# Python 3.11 is the machines' default; fall back to python3 when no python3.11 binary is on PATH.
+ifeq ($(shell command -v $(PYTHON) 2>/dev/null),)
+PYTHON := python3
+endif
+
+.PHONY: install demo serve test lint format bench check-os clean
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory check-os
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# WeasyPrint (PDF diplomas and welcome packs) needs Pango from the OS: say so instead of failing later.
+check-os:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (apt-get install python3 python3-venv)."; exit 1; }
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so'; then \
+	  echo "Missing OS package: Pango, needed by WeasyPrint."; \
+	  echo "Install it with: sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"; \
+	  exit 1; fi
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo "Serving on http://dstny.localhost:$(PORT)/ and http://openip.localhost:$(PORT)/ (Ctrl-C stops)."
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || \
+	  { echo "Models changed without a migration: run manage.py makemigrations."; exit 1; }
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Benchmarks; later issues add theirs here.
+bench: install
+	@echo "No benchmark yet: the tiers issue adds bench_regrade."
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache
