@@ -52,3 +52,12 @@ def tenant_managers(tenant: Tenant) -> QuerySet:
         .objects.filter(memberships__tenant=tenant, memberships__role=Membership.Role.MANAGER)
         .distinct()
     )
+
+
+def tenant_cache_key(key: str, key_prefix: str, version: int) -> str:
+    """Cache KEY_FUNCTION: every key made inside a tenant scope is partitioned by that tenant.
+
+    So no code can read another tenant's cached page or value by reusing a key; keys made outside any
+    scope (platform-wide values) share the "-" partition.
+    """
+    return f"{key_prefix}:{version}:t{current_tenant_id() or '-'}:{key}"
