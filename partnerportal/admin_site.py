@@ -90,6 +90,26 @@ class TenantAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class TenantInlineMixin:
+    """The inline counterpart of TenantAdminMixin: children take the tenant of the page they are on."""
+
+    def has_view_permission(self, request, obj=None):
+        return is_tenant_manager(request)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or []), "tenant"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        tenant = obj.tenant if obj is not None and obj.tenant_id else request.tenant
+        formset.form = type(
+            formset.form.__name__, (TenantModelFormMixin, formset.form), {"default_tenant": tenant}
+        )
+        return formset
+
+
 class PortalAdminSite(admin.AdminSite):
     site_title = _("Partner Portal back-office")
     site_header = _("Partner Portal back-office")

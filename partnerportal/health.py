@@ -16,7 +16,7 @@ def _database() -> str:
 
 
 def _broker() -> str:
-    if not settings.CELERY_BROKER_URL:
+    if not settings.CELERY_BROKER_URL or settings.CELERY_BROKER_URL.startswith("memory://"):
         return "not configured"
     from kombu import Connection
 

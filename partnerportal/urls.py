@@ -19,6 +19,7 @@ portal_patterns = [
 
 urlpatterns = [
     path("", include((portal_patterns, "partnerportal"))),
+    path("status/", include("tiers.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,228 @@
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
+
+from .calendar import is_evaluation_date, latest_due_date, rolling_window, tenant_today
+from .grading import regrade
+from .imports import revenue_import
+from .models import (
+    Assessment,
+    Evaluation,
+    GradingPolicy,
+    PartnerTier,
+    RevenueEntry,
+    RevenueImport,
+    Threshold,
+    Tier,
+    TierPin,
+)
+from .tasks import regrade_tenant
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ThresholdInline(TenantInlineMixin, admin.TabularInline):
+    model = Threshold
+    extra = 0
+
+
+@admin.register(Tier)
+class TierAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "rank", "code", "colour", "description"]
+    inlines = [ThresholdInline]
+
+
+@admin.register(GradingPolicy)
+class GradingPolicyAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["tenant", "qualifying_categories", "max_demotion_steps"]
+
+
+class RevenueImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Revenue file (CSV)"), help_text=_("Columns partner_ref, month (YYYY-MM), category, amount.")
+    )
+
+
+@admin.register(RevenueEntry)
+class RevenueEntryAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["partner", "month", "category", "amount"]
+    list_filter = ["category", "month"]
+    search_fields = ["partner__external_ref", "partner__legal_name"]
+    list_select_related = ["partner", "tenant"]
+    autocomplete_fields = ["partner"]
+    date_hierarchy = "month"
+    change_list_template = "admin/tiers/revenueentry/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="tiers_revenueentry_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = RevenueImportForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            result = revenue_import(
+                tenant=request.tenant, stream=upload.file, filename=upload.name, by=request.user
+            )
+            if result.ok:
+                messages.success(
+                    request,
+                    _("%(file)s: %(lines)d line(s) imported.") % {"file": upload.name, "lines": result.lines},
+                )
+                return redirect("admin:tiers_revenueentry_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import revenue"),
+            "form": form,
+            "result": result,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(
+            request, "admin/tiers/revenue_import.html", context, status=400 if result else 200
+        )
+
+
+@admin.register(RevenueImport)
+class RevenueImportAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["filename", "status", "lines", "error_count", "created_by", "created_at"]
+    list_filter = ["status"]
+
+
+class ManualRunForm(forms.Form):
+    evaluation_date = forms.DateField(
+        label=_("Evaluation date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    confirm = forms.BooleanField(label=_("I understand that this changes partners' tiers and e-mails them."))
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean_evaluation_date(self):
+        day = self.cleaned_data["evaluation_date"]
+        if not is_evaluation_date(self.tenant, day):
+            raise forms.ValidationError(
+                _("Choose the first day of an evaluation month (%(months)s).")
+                % {"months": ", ".join(str(m) for m in sorted(self.tenant.evaluation_months))}
+            )
+        return day
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "evaluation_date",
+        "status",
+        "partners",
+        "up",
+        "down",
+        "same",
+        "pinned",
+        "started_by",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    change_list_template = "admin/tiers/evaluation/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name="tiers_evaluation_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        """ "If we evaluated today": counts and movers, any day; applying is for due dates or manual runs."""
+        tenant = request.tenant
+        due = latest_due_date(tenant)
+        due_done = Evaluation.objects.filter(evaluation_date=due, status=Evaluation.Status.FINISHED).exists()
+        form = ManualRunForm(request.POST or None, tenant=tenant, initial={"evaluation_date": due})
+        if request.method == "POST":
+            if "apply_due" in request.POST and not due_done:
+                regrade_tenant.delay(tenant.pk, due.isoformat(), request.user.pk)
+                messages.success(request, _("The evaluation of %(date)s is running.") % {"date": due})
+                return redirect("admin:tiers_evaluation_changelist")
+            if "manual_run" in request.POST and form.is_valid():
+                day = form.cleaned_data["evaluation_date"]
+                regrade_tenant.delay(tenant.pk, day.isoformat(), request.user.pk)
+                messages.success(request, _("The evaluation of %(date)s is running.") % {"date": day})
+                return redirect("admin:tiers_evaluation_changelist")
+        window = rolling_window(tenant)
+        rows = []
+        result = regrade(
+            tenant=tenant, evaluation_date=window.evaluation_date, dry_run=True, on_row=rows.append
+        )
+        movers = [r for r in rows if r.movement in ("up", "down")]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Tier preview: if we evaluated today"),
+            "opts": self.model._meta,
+            "today": tenant_today(tenant),
+            "window": window,
+            "result": result,
+            "movers": movers[:500],
+            "movers_total": len(movers),
+            "due": due,
+            "due_done": due_done,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/tiers/evaluation_preview.html", context)
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "partner",
+        "evaluation_date",
+        "basis",
+        "previous_tier",
+        "applied_tier",
+        "movement",
+        "reason",
+    ]
+    list_filter = [
+        "evaluation_date",
+        "movement",
+        "reason",
+        ("applied_tier", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["partner__external_ref", "partner__legal_name"]
+    list_select_related = ["partner", "previous_tier", "applied_tier", "tenant"]
+
+
+@admin.register(PartnerTier)
+class PartnerTierAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["partner", "tier", "since"]
+    list_filter = [("tier", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["partner__external_ref", "partner__legal_name"]
+    list_select_related = ["partner", "tier", "tenant"]
+
+
+@admin.register(TierPin)
+class TierPinAdmin(TenantAdminMixin, admin.ModelAdmin):
+    list_display = ["partner", "tier", "ends_on", "reason", "created_by", "created_at"]
+    autocomplete_fields = ["partner"]
+    exclude = ["created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

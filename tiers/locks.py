@@ -1,0 +1,52 @@
+"""One regrade at a time per tenant, released even when the process running it is killed.
+
+On PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``), which the server drops with the
+connection of a killed process. On SQLite (the demo and tests): an exclusive ``flock`` on a lock file,
+which the kernel drops with the process.
+"""
+
+import fcntl
+import hashlib
+import os
+import tempfile
+from contextlib import contextmanager
+
+from django.db import connection
+
+# First key of the advisory lock pair: "regrade" for this application; the second is the tenant id.
+ADVISORY_NAMESPACE = 0x7E9_0001
+
+
+class RegradeInProgress(Exception):
+    pass
+
+
+def _message(tenant) -> str:
+    return f"A regrade of {tenant.slug} is already running; wait for it to finish and run this again."
+
+
+@contextmanager
+def regrade_lock(tenant):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, tenant.pk])
+            if not cursor.fetchone()[0]:
+                raise RegradeInProgress(_message(tenant))
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, tenant.pk])
+        return
+    database = str(connection.settings_dict["NAME"])
+    digest = hashlib.sha1(database.encode()).hexdigest()[:12]
+    path = os.path.join(tempfile.gettempdir(), f"partnerportal-regrade-{digest}-{tenant.pk}.lock")
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RegradeInProgress(_message(tenant)) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,108 @@
+"""Reads of the tiers app: a partner's status as "Mon statut" shows it."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import QuerySet, Sum
+
+from partnerportal.models import Partner
+
+from .calendar import Window, add_months, months_between, next_evaluation_date, rolling_window, tenant_today
+from .grading import CENT, Grader
+from .models import Assessment, PartnerTier, RevenueEntry, Threshold, Tier
+
+
+@dataclass
+class PartnerStatus:
+    tier: Tier
+    since: dt.date | None
+    window: Window
+    months: int
+    revenue: Decimal
+    basis: Decimal
+    projected_tier: Tier
+    next_tier: Tier | None
+    next_threshold: Decimal | None
+    gap: Decimal | None
+    next_evaluation: dt.date
+    thresholds: list[Threshold]
+
+
+def tier_list(*, tenant) -> QuerySet[Tier]:
+    return Tier.objects.filter(tenant=tenant).order_by("rank")
+
+
+def partner_status(*, partner: Partner, today: dt.date | None = None) -> PartnerStatus | None:
+    """Current tier, the basis over the rolling window, the gap to the next tier, the next evaluation.
+
+    None when the programme has no tiers yet.
+    """
+    tenant = partner.tenant
+    grader_tiers = list(tier_list(tenant=tenant))
+    if not grader_tiers:
+        return None
+    grader = Grader(tenant)
+    today = today or tenant_today(tenant)
+    window = rolling_window(tenant, today)
+    current = PartnerTier.objects.filter(partner=partner).select_related("tier").first()
+    months = max(1, min(window.months, months_between(partner.date_joined, window.evaluation_date)))
+    revenue = RevenueEntry.objects.filter(
+        partner=partner, month__gte=window.start, month__lte=window.end, category__in=grader.categories
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    projected = grader.computed_tier(partner.partner_type_id, revenue, months)
+    thresholds = list(
+        Threshold.objects.filter(partner_type=partner.partner_type)
+        .select_related("tier")
+        .order_by("tier__rank")
+    )
+    tier = current.tier if current else grader.lowest
+    next_threshold = next((t for t in thresholds if t.tier.rank > max(tier.rank, projected.rank)), None)
+    basis = (revenue / months).quantize(CENT, ROUND_HALF_UP)
+    gap = None
+    if next_threshold is not None:
+        gap = max(Decimal("0"), next_threshold.minimum_monthly - revenue / months).quantize(
+            CENT, ROUND_HALF_UP
+        )
+    return PartnerStatus(
+        tier=tier,
+        since=current.since if current else None,
+        window=window,
+        months=months,
+        revenue=revenue,
+        basis=basis,
+        projected_tier=projected,
+        next_tier=next_threshold.tier if next_threshold else None,
+        next_threshold=next_threshold.minimum_monthly if next_threshold else None,
+        gap=gap,
+        next_evaluation=next_evaluation_date(tenant, today),
+        thresholds=thresholds,
+    )
+
+
+def assessment_list(*, partner: Partner) -> QuerySet[Assessment]:
+    return (
+        Assessment.objects.filter(partner=partner)
+        .select_related("previous_tier", "applied_tier", "computed_tier")
+        .order_by("-evaluation_date")
+    )
+
+
+def monthly_revenue(
+    *, partner: Partner, months: int = 24, today: dt.date | None = None
+) -> list[tuple[dt.date, Decimal]]:
+    """Qualifying revenue of each of the last ``months`` complete months, oldest first (0 when none)."""
+    tenant = partner.tenant
+    today = today or tenant_today(tenant)
+    end = dt.date(today.year, today.month, 1)
+    start = add_months(end, -months)
+    grader = Grader(tenant)
+    totals = dict(
+        RevenueEntry.objects.filter(
+            partner=partner, month__gte=start, month__lt=end, category__in=grader.categories
+        )
+        .values("month")
+        .annotate(total=Sum("amount"))
+        .values_list("month", "total")
+    )
+    return [(add_months(start, i), totals.get(add_months(start, i), Decimal("0"))) for i in range(months)]

@@ -1,0 +1,78 @@
+"""Writes of the tiers app: evaluations, pins, notifications. The engine is in grading.py."""
+
+import datetime as dt
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from partnerportal.models import Membership, Partner, Tenant
+
+from .calendar import is_evaluation_date
+from .grading import RegradeError, RegradeResult, regrade
+from .models import Assessment, Tier, TierPin
+
+
+def evaluation_run(
+    *, tenant: Tenant, evaluation_date: dt.date, by=None, dry_run: bool = False, **options
+) -> RegradeResult:
+    """Apply (or, with ``dry_run``, simulate) the evaluation of ``evaluation_date``.
+
+    Only a tenant's evaluation dates (1 January and 1 July by default), past or future, may be applied;
+    see grading.regrade for what is written and sent.
+    """
+    if not is_evaluation_date(tenant, evaluation_date):
+        months = ", ".join(str(m) for m in sorted(tenant.evaluation_months))
+        raise RegradeError(
+            f"{evaluation_date} is not an evaluation date of {tenant.slug}: "
+            f"use the first day of one of the months {months}."
+        )
+    return regrade(tenant=tenant, evaluation_date=evaluation_date, by=by, dry_run=dry_run, **options)
+
+
+@transaction.atomic
+def tier_pin(*, partner: Partner, tier: Tier, reason: str, ends_on: dt.date, by) -> TierPin:
+    """Keep ``partner`` at ``tier`` for every evaluation up to ``ends_on``; the job records it did."""
+    pin = TierPin(
+        tenant=partner.tenant, partner=partner, tier=tier, reason=reason, ends_on=ends_on, created_by=by
+    )
+    pin.full_clean()
+    pin.save()
+    return pin
+
+
+def assessment_notify(*, assessment_ids: list[int]) -> int:
+    """One e-mail per administrator of each partner whose tier changed, in the partner's language.
+
+    Guarded by ``notified_at`` (claimed with a conditional update), so running it twice sends nothing new.
+    """
+    sent = 0
+    assessments = Assessment.objects.filter(pk__in=assessment_ids, notified_at__isnull=True).select_related(
+        "partner", "partner__tenant", "previous_tier", "applied_tier"
+    )
+    admins: dict[int, list[str]] = {}
+    for partner_id, email in Membership.objects.filter(
+        partner_id__in=[a.partner_id for a in assessments], role=Membership.Role.ADMIN, user__is_active=True
+    ).values_list("partner_id", "user__email"):
+        admins.setdefault(partner_id, []).append(email)
+    for assessment in assessments:
+        claimed = Assessment.objects.filter(pk=assessment.pk, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        for email in admins.get(assessment.partner_id, []):
+            _tier_change_email(assessment=assessment, to=email).send()
+            sent += 1
+    return sent
+
+
+def _tier_change_email(*, assessment: Assessment, to: str) -> EmailMultiAlternatives:
+    partner = assessment.partner
+    up = assessment.applied_tier.rank > assessment.previous_tier.rank
+    with translation.override(partner.preferred_language or partner.tenant.default_language):
+        context = {"assessment": assessment, "partner": partner, "tenant": partner.tenant, "up": up}
+        subject = render_to_string("emails/tier_changed_subject.txt", context).strip()
+        body = render_to_string("emails/tier_changed_message.txt", context)
+    return EmailMultiAlternatives(subject, body, to=[to])

@@ -1,0 +1,57 @@
+"""Celery tasks of the tiers app: thin, idempotent, tenant id in, scope opened here."""
+
+import datetime as dt
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db import OperationalError
+
+from partnerportal.models import Tenant
+from partnerportal.tenancy import tenant_scope
+
+from . import services
+from .calendar import latest_due_date
+from .locks import RegradeInProgress
+from .models import Evaluation
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def notify_tier_changes(tenant_id: int, assessment_ids: list[int]) -> int:
+    """E-mail the partners whose tier changed; assessments already notified are skipped."""
+    with tenant_scope(tenant_id):
+        return services.assessment_notify(assessment_ids=assessment_ids)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def regrade_tenant(tenant_id: int, evaluation_date: str, user_id: int | None = None) -> str:
+    """Run (or finish) one tenant's evaluation. Idempotent: a finished evaluation writes nothing."""
+    tenant = Tenant.objects.get(pk=tenant_id)
+    by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    with tenant_scope(tenant):
+        try:
+            result = services.evaluation_run(
+                tenant=tenant, evaluation_date=dt.date.fromisoformat(evaluation_date), by=by
+            )
+        except RegradeInProgress as exc:
+            return str(exc)
+    return result.summary()
+
+
+@shared_task
+def regrade_due() -> list[str]:
+    """Daily catch-up (django-celery-beat): regrade every tenant whose due evaluation has not finished.
+
+    More robust than a single trigger on 1 January and 1 July: a day the workers were down is caught up
+    the next day, and a failed run is retried.
+    """
+    queued = []
+    for tenant in Tenant.objects.all():
+        due = latest_due_date(tenant)
+        with tenant_scope(tenant):
+            finished = Evaluation.objects.filter(
+                evaluation_date=due, status=Evaluation.Status.FINISHED
+            ).exists()
+        if not finished:
+            regrade_tenant.delay(tenant.pk, due.isoformat())
+            queued.append(f"{tenant.slug} {due}")
+    return queued
