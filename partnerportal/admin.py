@@ -85,15 +85,6 @@ class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
         ),
     ]
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if request.user.is_superuser:
-            return fieldsets
-        return [
-            (name, {**opts, "fields": [f for f in opts["fields"] if f != "tenant"]})
-            for name, opts in fieldsets
-        ]
-
 
 @admin.register(Membership)
 class MembershipAdmin(TenantAdminMixin, admin.ModelAdmin):

@@ -64,6 +64,19 @@ class TenantAdminMixin:
             exclude.append("tenant")
         return exclude
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if request.user.is_superuser else [f for f in fields if f != "tenant"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != "tenant"]})
+            for name, opts in fieldsets
+        ]
+
     def get_list_display(self, request):
         display = list(super().get_list_display(request))
         if request.user.is_superuser and "tenant" not in display:

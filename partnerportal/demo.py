@@ -135,18 +135,18 @@ class DemoAccount:
     is_superuser: bool = False
 
 
-M = Membership.Role
+Role = Membership.Role
 ACCOUNTS = (
     DemoAccount("admin@platform.demo", "Camille", "Durand", is_staff=True, is_superuser=True),
     # Managers are staff: the back-office at /admin/ is where they run their tenant's programme.
-    DemoAccount("manager@dstny.demo", "Claire", "Morvan", "dstny", M.MANAGER, is_staff=True),
-    DemoAccount("partner@dstny.demo", "Yann", "Le Gall", "dstny", M.ADMIN, "DST-00001"),
+    DemoAccount("manager@dstny.demo", "Claire", "Morvan", "dstny", Role.MANAGER, is_staff=True),
+    DemoAccount("partner@dstny.demo", "Yann", "Le Gall", "dstny", Role.ADMIN, "DST-00001"),
     # Colleagues of partner@dstny.demo, so that "Mon équipe" shows the seeds' three profiles.
-    DemoAccount("commercial@armor-telecom.demo", "Maëlle", "Le Bihan", "dstny", M.SALES, "DST-00001"),
-    DemoAccount("technique@armor-telecom.demo", "Erwan", "Kerhervé", "dstny", M.TECHNICAL, "DST-00001"),
-    DemoAccount("operator@dstny.demo", "Sophie", "Marchetti", "dstny", M.ADMIN, "DST-00002"),
-    DemoAccount("manager@openip.demo", "Julien", "Ferrand", "openip", M.MANAGER, is_staff=True),
-    DemoAccount("partner@openip.demo", "Thomas", "Girard", "openip", M.ADMIN, "OIP-00001"),
+    DemoAccount("commercial@armor-telecom.demo", "Maëlle", "Le Bihan", "dstny", Role.SALES, "DST-00001"),
+    DemoAccount("technique@armor-telecom.demo", "Erwan", "Kerhervé", "dstny", Role.TECHNICAL, "DST-00001"),
+    DemoAccount("operator@dstny.demo", "Sophie", "Marchetti", "dstny", Role.ADMIN, "DST-00002"),
+    DemoAccount("manager@openip.demo", "Julien", "Ferrand", "openip", Role.MANAGER, is_staff=True),
+    DemoAccount("partner@openip.demo", "Thomas", "Girard", "openip", Role.ADMIN, "OIP-00001"),
 )
 
 # Seeds 000 and 002, "Types de partenariat"; the grading bases come from "Principes": recurring revenue,
@@ -345,6 +345,10 @@ def _random_date(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randrange((end - start).days + 1))
 
 
+def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([value for value, _ in pairs], weights=[weight for _, weight in pairs])[0]
+
+
 def _deal(rng: random.Random, mix: dict, count: int) -> list:
     """``count`` values with exactly the proportions of ``mix`` (value: how many), in a shuffled order."""
     values = [value for value, n in mix.items() for _ in range(n)]
@@ -377,7 +381,7 @@ def demo_partners(spec: DemoTenant) -> list[dict]:
                 if trade_name not in names:
                     names.add(trade_name)
                     break
-            legal_form = rng.choices(*zip(*LEGAL_FORMS, strict=True))[0]
+            legal_form = _weighted(rng, LEGAL_FORMS)
             status = statuses[number - len(spec.showcase) - 1]
             row = {
                 "address_line1": f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
@@ -387,7 +391,7 @@ def demo_partners(spec: DemoTenant) -> list[dict]:
                 "date_joined": _random_date(rng, *JOINED_BY_STATUS.get(status, (JOINED_FROM, JOINED_UNTIL))),
             }
             if row["partner_type"] == "operateur":
-                row["operator_plan"] = rng.choices(*zip(*PLAN_WEIGHTS, strict=True))[0]
+                row["operator_plan"] = _weighted(rng, PLAN_WEIGHTS)
         plan = row.setdefault("operator_plan", None)
         siren = _random_siren(rng, sirens)
         row.update(
@@ -477,9 +481,6 @@ def _sync(queryset: models.QuerySet, *, key: tuple[str, ...], rows: list[dict], 
     def plain(name, value):
         return value.pk if fields[name].is_relation and value is not None else value
 
-    def key_of(values) -> tuple:
-        return tuple(values[name] for name in key)
-
     existing = {
         tuple(getattr(obj, fields[name].attname) for name in key): obj
         for obj in queryset.filter(**{f"{key[0]}__in": [plain(key[0], row[key[0]]) for row in rows]})
@@ -491,19 +492,17 @@ def _sync(queryset: models.QuerySet, *, key: tuple[str, ...], rows: list[dict], 
             obj = model(**row)
             if on_create is not None:
                 on_create(obj)
-            counts["created"] += 1
+            outcome = "created"
         else:
             changed = [n for n, v in row.items() if getattr(obj, fields[n].attname) != plain(n, v)]
-            if not changed:
-                counts["unchanged"] += 1
-                objects[key_of(row) if len(key) > 1 else row[key[0]]] = obj
-                continue
             for name in changed:
                 setattr(obj, name, row[name])
-            counts["updated"] += 1
-        obj.full_clean()
-        obj.save()
-        objects[key_of(row) if len(key) > 1 else row[key[0]]] = obj
+            outcome = "updated" if changed else "unchanged"
+        counts[outcome] += 1
+        if outcome != "unchanged":
+            obj.full_clean()
+            obj.save()
+        objects[tuple(row[name] for name in key) if len(key) > 1 else row[key[0]]] = obj
     return objects
 
 
@@ -540,8 +539,8 @@ def _sync_logo(tenant: Tenant, spec: DemoTenant, tally: Tally) -> None:
     if tenant.logo:
         tally["logo"]["unchanged"] += 1
         return
-    # The tenant has no logo, so a file at this tenant's deterministic path is left from an earlier database:
-    # replace it rather than let the storage add a random suffix on every fresh load.
+    # The tenant has no logo, so a file at its deterministic path is an orphan (from an earlier database, a
+    # rolled-back load, a logo cleared in the admin): replace it rather than pile up randomly suffixed copies.
     storage, name = tenant.logo.storage, tenant_upload_to(tenant, "logo.svg")
     if storage.exists(name):
         storage.delete(name)
@@ -639,7 +638,7 @@ def demo_load(*, stdout=None) -> dict:
     tally: Tally = defaultdict(Counter)
     users = _sync_users(tally)
     created, updated = _writes(tally)
-    say(f"Demo accounts: {len(users)} people ({created} rows created, {updated} updated).")
+    say(f"Demo accounts: {len(users)} people (created {created}, updated {updated}).")
     for spec in TENANTS:
         before = _writes(tally)
         _sync_tenant(spec, users, tally)
@@ -647,7 +646,7 @@ def demo_load(*, stdout=None) -> dict:
         say(
             f"{spec.name} (http://{spec.host}:{DEMO_PORT}/): {len(PARTNER_TYPES)} partner types, "
             f"{len(OPERATOR_PLANS)} operator plans, {PARTNERS_PER_TENANT} partners, "
-            f"{sum(a.tenant == spec.slug for a in ACCOUNTS)} members ({created} rows created, {updated} updated)."
+            f"{sum(a.tenant == spec.slug for a in ACCOUNTS)} members (created {created}, updated {updated})."
         )
     return {
         outcome: {model: counts[outcome] for model, counts in tally.items()}

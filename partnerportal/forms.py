@@ -54,8 +54,8 @@ class InvitationForm(TenantModelFormMixin, forms.ModelForm):
         fields = ["email", "role"]
         labels = {"email": _("E-mail address")}
 
-    def __init__(self, *args, partner: Partner, **kwargs):
-        super().__init__(*args, tenant=partner.tenant, **kwargs)
+    def __init__(self, *args, partner: Partner, tenant=None, **kwargs):
+        super().__init__(*args, tenant=tenant or partner.tenant, **kwargs)
         self.instance.partner = partner
 
 

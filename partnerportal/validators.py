@@ -4,8 +4,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 # La Poste's establishments share one SIREN whose SIRETs do not pass the Luhn key: INSEE checks them by
-# the sum of their digits being a multiple of 5 instead.
+# the sum of their digits being a multiple of 5 instead, except the head office, which keeps the Luhn key.
 LA_POSTE_SIREN = "356000000"
+LA_POSTE_HEAD_OFFICE = "35600000000048"
+
+
+def _ascii_digits(value: str, length: int) -> bool:
+    # str.isdigit() also accepts full-width and other scripts' digits, which int() would then convert.
+    return len(value) == length and value.isascii() and value.isdigit()
 
 
 def luhn_valid(number: str) -> bool:
@@ -21,7 +27,7 @@ def luhn_valid(number: str) -> bool:
 
 
 def validate_siren(value: str) -> None:
-    if not (value.isdigit() and len(value) == 9):
+    if not _ascii_digits(value, 9):
         raise ValidationError(
             _("A SIREN has 9 digits; %(value)s does not."), params={"value": value}, code="format"
         )
@@ -34,11 +40,11 @@ def validate_siren(value: str) -> None:
 
 
 def validate_siret(value: str) -> None:
-    if not (value.isdigit() and len(value) == 14):
+    if not _ascii_digits(value, 14):
         raise ValidationError(
             _("A SIRET has 14 digits; %(value)s does not."), params={"value": value}, code="format"
         )
-    if value.startswith(LA_POSTE_SIREN) and value != LA_POSTE_SIREN + "00001":
+    if value.startswith(LA_POSTE_SIREN) and value != LA_POSTE_HEAD_OFFICE:
         valid = sum(int(c) for c in value) % 5 == 0
     else:
         valid = luhn_valid(value)

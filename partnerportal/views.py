@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -71,7 +72,9 @@ class TeamView(PartnerMemberRequiredMixin, SingleTableMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if self.request.membership.is_partner_admin:
-            context["invitation_form"] = kwargs.get("invitation_form") or InvitationForm(partner=self.partner)
+            context["invitation_form"] = kwargs.get("invitation_form") or InvitationForm(
+                partner=self.partner, tenant=self.request.tenant
+            )
             context["validity_days"] = settings.INVITATION_VALIDITY_DAYS
             context["invitation_table"] = InvitationTable(
                 selectors.invitation_list_pending(partner=self.partner), request=self.request
@@ -85,7 +88,7 @@ class InvitationCreateView(PartnerAdminRequiredMixin, TeamView):
     http_method_names = ["post"]
 
     def post(self, request):
-        form = InvitationForm(request.POST, partner=self.partner)
+        form = InvitationForm(request.POST, partner=self.partner, tenant=request.tenant)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(invitation_form=form), status=400)
         invitation = services.invitation_issue(
@@ -194,7 +197,7 @@ class InvitationAcceptView(View):
         if self.existing_user is None:
             request.session[SESSION_INVITATION_KEY] = self.invitation.pk
             get_account_adapter(request).stash_verified_email(request, self.invitation.email)
-            return redirect(reverse("account_signup") + "?email=" + self.invitation.email)
+            return redirect(reverse("account_signup") + "?" + urlencode({"email": self.invitation.email}))
         return render(
             request, self.template_name, {"invitation": self.invitation, "form": InvitationPasswordForm()}
         )

@@ -41,7 +41,9 @@ def validate_categories(value) -> None:
 class GradingPolicy(models.Model):
     """How a tenant grades: which revenue counts and how far one evaluation may demote."""
 
-    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="grading_policy")
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, related_name="grading_policy", verbose_name=_("tenant")
+    )
     qualifying_categories = models.JSONField(
         _("qualifying revenue categories"),
         default=default_qualifying_categories,
@@ -236,9 +238,25 @@ class Assessment(models.Model):
         SAME = "same", _("Same")
         PINNED = "pinned", _("Pinned")
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("tenant"))
+    # The job writes one row per partner and evaluation, so each index and each (deferred) foreign-key
+    # check is paid 200,000 times a run. Kept: the (partner, evaluation_date) unique index, the evaluation
+    # index, and the partner, evaluation and applied-tier constraints. The tenant follows from the partner
+    # and the other tiers are a snapshot whose deletion Django already refuses (PROTECT), so those go
+    # without a database constraint.
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("tenant"),
+        db_index=False,
+        db_constraint=False,
+    )
     partner = models.ForeignKey(
-        Partner, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("partner")
+        Partner,
+        on_delete=models.CASCADE,
+        related_name="assessments",
+        verbose_name=_("partner"),
+        db_index=False,
     )
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("evaluation")
@@ -258,10 +276,15 @@ class Assessment(models.Model):
         verbose_name=_("previous tier"),
     )
     computed_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, related_name="+", verbose_name=_("computed tier")
+        Tier,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("computed tier"),
+        db_index=False,
+        db_constraint=False,
     )
     applied_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, related_name="+", verbose_name=_("applied tier")
+        Tier, on_delete=models.PROTECT, related_name="+", verbose_name=_("applied tier"), db_index=False
     )
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
     movement = models.CharField(_("movement"), max_length=6, choices=Movement.choices)
@@ -272,6 +295,8 @@ class Assessment(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("applied by"),
+        db_index=False,
+        db_constraint=False,
         help_text=_("Empty when the scheduled job applied it."),
     )
     applied_at = models.DateTimeField(_("applied"))
@@ -301,10 +326,25 @@ class PartnerTier(models.Model):
         related_name="current_tier",
         verbose_name=_("partner"),
     )
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("tenant"))
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("tenant"),
+        db_index=False,
+        db_constraint=False,
+    )
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", verbose_name=_("tier"))
     since = models.DateField(_("since"))
-    assessment = models.ForeignKey(Assessment, on_delete=models.SET_NULL, null=True, related_name="+")
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("assessment"),
+        db_index=False,  # only followed from this side; the job rewrites it for every partner
+        db_constraint=False,
+    )
 
     objects = ScopedManager(tenant="tenant")
 
@@ -370,7 +410,12 @@ class RevenueImport(models.Model):
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     errors = models.JSONField(_("first errors"), default=list, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
     )
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -45,27 +45,39 @@ def tier_pin(*, partner: Partner, tier: Tier, reason: str, ends_on: dt.date, by)
 def assessment_notify(*, assessment_ids: list[int]) -> int:
     """One e-mail per administrator of each partner whose tier changed, in the partner's language.
 
-    Guarded by ``notified_at`` (claimed with a conditional update), so running it twice sends nothing new.
+    Set-based and guarded by ``notified_at``: the pending assessments are claimed in one locked update
+    before anything is sent, so running it twice (a retried task) sends nothing twice. The price is
+    at-most-once delivery: a crash between the claim and the send loses that e-mail, which the partner
+    still sees on "Mon statut".
     """
-    sent = 0
-    assessments = Assessment.objects.filter(pk__in=assessment_ids, notified_at__isnull=True).select_related(
-        "partner", "partner__tenant", "previous_tier", "applied_tier"
-    )
+    with transaction.atomic():
+        claimed = list(
+            Assessment.objects.filter(pk__in=assessment_ids, notified_at__isnull=True)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Assessment.objects.filter(pk__in=claimed).update(notified_at=timezone.now())
+    if not claimed:
+        return 0
     admins: dict[int, list[str]] = {}
+    assessments = list(
+        Assessment.objects.filter(pk__in=claimed).select_related(
+            "partner", "partner__tenant", "previous_tier", "applied_tier"
+        )
+    )
     for partner_id, email in Membership.objects.filter(
         partner_id__in=[a.partner_id for a in assessments], role=Membership.Role.ADMIN, user__is_active=True
     ).values_list("partner_id", "user__email"):
         admins.setdefault(partner_id, []).append(email)
-    for assessment in assessments:
-        claimed = Assessment.objects.filter(pk=assessment.pk, notified_at__isnull=True).update(
-            notified_at=timezone.now()
-        )
-        if not claimed:
-            continue
-        for email in admins.get(assessment.partner_id, []):
-            _tier_change_email(assessment=assessment, to=email).send()
-            sent += 1
-    return sent
+    messages = [
+        _tier_change_email(assessment=assessment, to=email)
+        for assessment in assessments
+        for email in admins.get(assessment.partner_id, [])
+    ]
+    if messages:
+        with get_connection() as connection:
+            connection.send_messages(messages)
+    return len(messages)
 
 
 def _tier_change_email(*, assessment: Assessment, to: str) -> EmailMultiAlternatives:

@@ -1,5 +1,5 @@
 from django.dispatch import Signal
 
 # Sent once per partner whose tier changed at an evaluation, after the change is committed.
-# Arguments: assessment, partner_id, tenant_id, old_tier, new_tier. Diplomas and welcome packs hook here.
+# Arguments: assessment_id, partner_id, tenant_id, old_tier, new_tier. Diplomas and welcome packs hook here.
 tier_changed = Signal()
