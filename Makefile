@@ -49,8 +49,11 @@ format: install
 	$(BIN)/ruff format .
 
 # Benchmarks; later issues add theirs here.
+# The figures the issues name are for PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench make bench
+BENCH_PARTNERS ?= 200000
 bench: install
-	@echo "No benchmark yet: the tiers issue adds bench_regrade."
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py bench_regrade --partners $(BENCH_PARTNERS) --months 12
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache

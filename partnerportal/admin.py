@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import services
 from .admin_site import SuperuserOnlyAdminMixin, TenantAdminMixin
@@ -136,7 +137,8 @@ class InvitationAdmin(TenantAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected invitations"))
     def revoke(self, request, queryset):
         count = services.invitation_revoke_many(invitations=queryset)
-        messages.success(request, _("%(count)d invitation(s) revoked.") % {"count": count})
+        message = ngettext("%(count)d invitation revoked.", "%(count)d invitations revoked.", count)
+        messages.success(request, message % {"count": count})
 
 
 @admin.register(get_user_model())

@@ -23,6 +23,7 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from django_scopes import ScopedManager
@@ -370,8 +371,8 @@ class Partner(models.Model):
             if not plan.revenue_share_min <= self.revenue_share <= plan.revenue_share_max:
                 errors["revenue_share"] = _("The %(plan)s plan takes between %(min)s %% and %(max)s %%.") % {
                     "plan": plan.name,
-                    "min": plan.revenue_share_min,
-                    "max": plan.revenue_share_max,
+                    "min": number_format(plan.revenue_share_min.normalize()),
+                    "max": number_format(plan.revenue_share_max.normalize()),
                 }
         if errors:
             raise ValidationError(errors)
@@ -486,7 +487,12 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
     )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 

@@ -3,7 +3,9 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
 
@@ -86,7 +88,12 @@ class RevenueEntryAdmin(TenantAdminMixin, admin.ModelAdmin):
             if result.ok:
                 messages.success(
                     request,
-                    _("%(file)s: %(lines)d line(s) imported.") % {"file": upload.name, "lines": result.lines},
+                    ngettext(
+                        "%(file)s: %(lines)d line imported.",
+                        "%(file)s: %(lines)d lines imported.",
+                        result.lines,
+                    )
+                    % {"file": upload.name, "lines": result.lines},
                 )
                 return redirect("admin:tiers_revenueentry_changelist")
         context = {
@@ -158,12 +165,16 @@ class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
         if request.method == "POST":
             if "apply_due" in request.POST and not due_done:
                 regrade_tenant.delay(tenant.pk, due.isoformat(), request.user.pk)
-                messages.success(request, _("The evaluation of %(date)s is running.") % {"date": due})
+                messages.success(
+                    request, _("The evaluation of %(date)s is running.") % {"date": date_format(due)}
+                )
                 return redirect("admin:tiers_evaluation_changelist")
             if "manual_run" in request.POST and form.is_valid():
                 day = form.cleaned_data["evaluation_date"]
                 regrade_tenant.delay(tenant.pk, day.isoformat(), request.user.pk)
-                messages.success(request, _("The evaluation of %(date)s is running.") % {"date": day})
+                messages.success(
+                    request, _("The evaluation of %(date)s is running.") % {"date": date_format(day)}
+                )
                 return redirect("admin:tiers_evaluation_changelist")
         window = rolling_window(tenant)
         rows = []
