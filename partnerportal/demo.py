@@ -4,10 +4,15 @@
 (tenant, external_ref), e-mail, (tenant, user)) and written only when it is missing or differs from the
 tables below, so a second run writes nothing: no bumped ``updated_at``, no new password hash. Partners are
 drawn from a ``random.Random`` seeded per tenant, so every run draws the same ones.
+
+The tiers programme of each tenant (tiers, thresholds, the revenue ledger and the evaluations applied so
+far) is in ``tiers.demo``; its ledger only grows, by the months that passed since the last run.
 """
 
+import logging
 import random
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,6 +22,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import models, transaction
+from django.test.utils import override_settings
 from django.utils.text import slugify
 
 from .models import Membership, OperatorPlan, Partner, PartnerType, Tenant, TenantDomain, tenant_upload_to
@@ -619,35 +625,87 @@ def _writes(tally: Tally) -> tuple[int, int]:
     return sum(c["created"] for c in tally.values()), sum(c["updated"] for c in tally.values())
 
 
-@transaction.atomic
+# The partners' e-mails about the tier changes of the demo's past evaluations are kept in memory, where
+# they are lost at the end of the command: the console backend would print every message into load_demo's
+# output. They are sent as each chunk of an evaluation commits (Celery's delay_on_commit, eager without a
+# broker). With a broker (docker compose), the worker sends them with its own backend, to .demo addresses.
+DEMO_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# What the eager tasks log ("Task … succeeded", kombu's "No hostname was supplied"), which would land in
+# the middle of the summary; errors still show.
+QUIET_LOGGERS = ("celery.app.trace", "kombu.connection")
+
+
+@contextmanager
+def _quiet(*names: str):
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def demo_load(*, stdout=None) -> dict:
-    """Create or bring up to date the demo tenants, programmes, partners and accounts; idempotent.
+    """Create or bring up to date the demo tenants, programmes, partners, accounts and tiers; idempotent.
 
     ``stdout`` (a file-like object, e.g. a command's ``self.stdout``) gets one progress line per step;
-    None keeps quiet. Everything happens in one transaction: a failure leaves the database as it was. The
-    tenant logo is written to the media storage, which the transaction does not cover.
+    None keeps quiet. The data (people, tenants, partners, tiers, thresholds, the revenue ledger of the 24
+    complete months before the current one) is written in one transaction: a failure leaves the database
+    as it was. The tenant logo is written to the media storage, which the transaction does not cover.
+
+    Then the evaluations the ledger covers are applied with the real engine (``tiers.demo``), which commits
+    chunk by chunk: should one fail, the data stays and the next run finishes it. The tier-change e-mails
+    they send are kept in memory (``DEMO_EMAIL_BACKEND``).
 
     Returns ``{"created": {model: n}, "updated": {model: n}, "unchanged": {model: n}}``, keyed by model name
-    (``tenant``, ``partner``, ``user``, …, and ``logo``); a second run creates and updates nothing.
+    (``tenant``, ``partner``, ``user``, ``revenueentry``, ``evaluation``, …, and ``logo``); a second run the
+    same month creates and updates nothing.
     """
+    # tiers.demo builds on this module (_sync, Tally): imported here, not at the top, to avoid a cycle.
+    from tiers.demo import THRESHOLDS, TIERS, tiers_demo_evaluate, tiers_demo_load
 
     def say(message: str) -> None:
         if stdout is not None:
             stdout.write(message + "\n")
 
+    def since(before: tuple[int, int]) -> tuple[int, ...]:
+        return tuple(now - then for now, then in zip(_writes(tally), before, strict=True))
+
     tally: Tally = defaultdict(Counter)
-    users = _sync_users(tally)
-    created, updated = _writes(tally)
-    say(f"Demo accounts: {len(users)} people (created {created}, updated {updated}).")
-    for spec in TENANTS:
-        before = _writes(tally)
-        _sync_tenant(spec, users, tally)
-        created, updated = (now - then for now, then in zip(_writes(tally), before, strict=True))
-        say(
-            f"{spec.name} (http://{spec.host}:{DEMO_PORT}/): {len(PARTNER_TYPES)} partner types, "
-            f"{len(OPERATOR_PLANS)} operator plans, {PARTNERS_PER_TENANT} partners, "
-            f"{sum(a.tenant == spec.slug for a in ACCOUNTS)} members (created {created}, updated {updated})."
-        )
+    ledgers = []
+    with transaction.atomic():
+        users = _sync_users(tally)
+        created, updated = _writes(tally)
+        say(f"Demo accounts: {len(users)} people (created {created}, updated {updated}).")
+        for spec in TENANTS:
+            before = _writes(tally)
+            tenant = _sync_tenant(spec, users, tally)
+            created, updated = since(before)
+            say(
+                f"{spec.name} (http://{spec.host}:{DEMO_PORT}/): {len(PARTNER_TYPES)} partner types, "
+                f"{len(OPERATOR_PLANS)} operator plans, {PARTNERS_PER_TENANT} partners, "
+                f"{sum(a.tenant == spec.slug for a in ACCOUNTS)} members (created {created}, updated {updated})."
+            )
+            before = _writes(tally)
+            ledger = tiers_demo_load(tenant=tenant, seed=spec.seed, tally=tally)
+            created, updated = since(before)
+            say(
+                f"{spec.name} tiers: {len(TIERS)} tiers, {sum(map(len, THRESHOLDS.values()))} thresholds, "
+                f"{ledger.rows} revenue rows "
+                f"{ledger.first:%Y-%m}..{ledger.last:%Y-%m} (created {created}, updated {updated})."
+            )
+            ledgers.append((spec, tenant, ledger))
+    with _quiet(*QUIET_LOGGERS), override_settings(EMAIL_BACKEND=DEMO_EMAIL_BACKEND):
+        for spec, tenant, ledger in ledgers:
+            history = tiers_demo_evaluate(tenant=tenant, ledger=ledger, tally=tally)
+            say(
+                f"{spec.name} evaluations {', '.join(map(str, history.dates)) or '(none due yet)'} "
+                f"(applied {history.applied}); tiers now: "
+                f"{', '.join(f'{tier} {n}' for tier, n in history.spread.items())}."
+            )
     return {
         outcome: {model: counts[outcome] for model, counts in tally.items()}
         for outcome in ("created", "updated", "unchanged")

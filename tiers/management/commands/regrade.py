@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from partnerportal.models import Partner
 from partnerportal.tenancy import tenant_scope
 from tiers.calendar import latest_due_date
-from tiers.grading import GRADED_STATUSES, RegradeError, Row
+from tiers.grading import DEFAULT_CHUNK_SIZE, GRADED_STATUSES, RegradeError, Row
 from tiers.locks import RegradeInProgress
 from tiers.services import evaluation_run
 
@@ -33,7 +33,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--report", metavar="FILE.csv", help="Write one row per partner to this CSV file."
         )
-        parser.add_argument("--chunk-size", type=int, default=5000, help="Partners per chunk (default 5000).")
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=DEFAULT_CHUNK_SIZE,
+            help=f"Partners per chunk and transaction (default {DEFAULT_CHUNK_SIZE}).",
+        )
 
     def handle(self, *args, tenant, as_of, dry_run, report, chunk_size, verbosity=1, **options):
         tenant = tenant_from_slug(tenant)
