@@ -116,7 +116,7 @@ class RevenueImportAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin)
 
 class ManualRunForm(forms.Form):
     evaluation_date = forms.DateField(
-        label=_("Evaluation date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Evaluation date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     confirm = forms.BooleanField(label=_("I understand that this changes partners' tiers and e-mails them."))
 
