@@ -38,6 +38,13 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
+class HttpsURLField(models.URLField):
+    """A URL field whose forms read "example.fr" as https://example.fr (Django 6's default, now)."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
 def tenant_upload_to(instance, filename: str) -> str:
     """Files live under their tenant's folder, so that one tenant's files never shadow another's."""
     tenant_id = instance.pk if isinstance(instance, Tenant) else instance.tenant_id
@@ -294,7 +301,7 @@ class Partner(models.Model):
     country = CountryField(_("country"), default="FR")
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("contact e-mail"), blank=True)
-    website = models.URLField(_("website"), blank=True)
+    website = HttpsURLField(_("website"), blank=True)
     partner_type = models.ForeignKey(
         PartnerType, on_delete=models.PROTECT, related_name="partners", verbose_name=_("partner type")
     )

@@ -131,6 +131,19 @@ class ManualRunForm(forms.Form):
                 _("Choose the first day of an evaluation month (%(months)s).")
                 % {"months": ", ".join(str(m) for m in sorted(self.tenant.evaluation_months))}
             )
+        latest = (
+            Evaluation.objects.filter(tenant=self.tenant, status=Evaluation.Status.FINISHED)
+            .order_by("-evaluation_date")
+            .values_list("evaluation_date", flat=True)
+            .first()
+        )
+        if latest and day < latest:
+            raise forms.ValidationError(
+                _(
+                    "The evaluation of %(latest)s is already applied: an older one would take tiers back in time."
+                )
+                % {"latest": date_format(latest)}
+            )
         return day
 
 
@@ -160,7 +173,10 @@ class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
         """ "If we evaluated today": counts and movers, any day; applying is for due dates or manual runs."""
         tenant = request.tenant
         due = latest_due_date(tenant)
-        due_done = Evaluation.objects.filter(evaluation_date=due, status=Evaluation.Status.FINISHED).exists()
+        # Filtered by tenant explicitly: the superuser's admin runs with scopes disabled.
+        due_done = Evaluation.objects.filter(
+            tenant=tenant, evaluation_date=due, status=Evaluation.Status.FINISHED
+        ).exists()
         form = ManualRunForm(request.POST or None, tenant=tenant, initial={"evaluation_date": due})
         if request.method == "POST":
             if "apply_due" in request.POST and not due_done:

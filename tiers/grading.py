@@ -61,6 +61,8 @@ class Row:
     applied_tier: Tier
     reason: str
     movement: str
+    # The applied tier differs from the one the partner had (the entry tier if never assessed).
+    changed: bool = False
 
 
 @dataclass
@@ -95,7 +97,9 @@ class Grader:
             raise RegradeError(
                 f"The programme {tenant.slug} has no tiers: add them in the back-office first."
             )
-        self.lowest = min(self.tiers.values(), key=lambda t: t.rank)
+        self.ladder = sorted(self.tiers.values(), key=lambda t: t.rank)
+        self.position = {tier.pk: index for index, tier in enumerate(self.ladder)}
+        self.lowest = self.ladder[0]
         self.thresholds: dict[int, list[tuple[Decimal, Tier]]] = {}
         for threshold in Threshold.objects.filter(tenant=tenant).order_by("-minimum_monthly"):
             self.thresholds.setdefault(threshold.partner_type_id, []).append(
@@ -122,8 +126,11 @@ class Grader:
             )
         applied = computed
         baseline = previous or self.lowest  # a partner never assessed is at the entry tier
-        if self.max_demotion is not None and baseline.rank - applied.rank > self.max_demotion:
-            applied = self._tier_at_least(baseline.rank - self.max_demotion)
+        if self.max_demotion is not None:
+            # Counted in tiers of the ladder, whatever numbers the ranks use.
+            floor = self.position[baseline.pk] - self.max_demotion
+            if self.position[applied.pk] < floor:
+                applied = self.ladder[floor]
         if pin_tier_id:
             applied, reason = self.tiers[pin_tier_id], Assessment.Reason.PINNED
             movement = Assessment.Movement.PINNED
@@ -134,9 +141,6 @@ class Grader:
         else:
             movement = Assessment.Movement.SAME
         return computed, applied, reason, movement
-
-    def _tier_at_least(self, rank: int) -> Tier:
-        return min((t for t in self.tiers.values() if t.rank >= rank), key=lambda t: t.rank)
 
 
 def _chunks(
@@ -191,6 +195,7 @@ def _grade_chunk(grader: Grader, window: Window, chunk: list[dict]) -> list[tupl
             month__lte=window.end,
             category__in=grader.categories,
         )
+        .order_by()  # Meta.ordering would join the partners for nothing
         .values("partner_id")
         .annotate(total=Sum("amount"))
         .values_list("partner_id", "total")
@@ -227,6 +232,7 @@ def _grade_chunk(grader: Grader, window: Window, chunk: list[dict]) -> list[tupl
             applied_tier=applied,
             reason=reason,
             movement=movement,
+            changed=applied.pk != (p["current_tier__tier_id"] or grader.lowest.pk),
         )
         graded.append((p, row))
     return graded
@@ -433,8 +439,10 @@ def regrade(
     Writes one Assessment per partner and its PartnerTier, chunk by chunk; a dry run writes nothing.
     Side effects after each chunk commits: one ``tier_changed`` signal per partner whose tier changed and
     the e-mails to its administrators (a Celery task). A second run of a finished evaluation writes nothing;
-    a run while another runs for the same tenant raises RegradeError.
+    a run while another runs for the same tenant raises RegradeInProgress.
     """
+    if chunk_size < 1:
+        raise RegradeError(f"The chunk size must be at least 1, not {chunk_size}.")
     started = time.perf_counter()
     window = window_for(evaluation_date, tenant.evaluation_period_months)
     grader = Grader(tenant)
@@ -508,7 +516,7 @@ def _announce_changes(tenant: Tenant, graded, assessment_ids: list[int]) -> None
     changed = [
         (row, assessment_id)
         for (_, row), assessment_id in zip(graded, assessment_ids, strict=True)
-        if row.previous_tier is not None and row.previous_tier.pk != row.applied_tier.pk
+        if row.changed
     ]
     if not changed:
         return

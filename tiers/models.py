@@ -385,6 +385,7 @@ class TierPin(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("pinned by"),
     )

@@ -57,7 +57,9 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
         .order_by("tier__rank")
     )
     tier = current.tier if current else grader.lowest
-    next_threshold = next((t for t in thresholds if t.tier.rank > max(tier.rank, projected.rank)), None)
+    # The next tier above the current one; when today's basis already clears it, the gap is zero and the
+    # page says so ("keep it up until the next evaluation").
+    next_threshold = next((t for t in thresholds if t.tier.rank > tier.rank), None)
     basis = (revenue / months).quantize(CENT, ROUND_HALF_UP)
     gap = None
     if next_threshold is not None:

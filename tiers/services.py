@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -11,7 +12,7 @@ from partnerportal.models import Membership, Partner, Tenant
 
 from .calendar import is_evaluation_date
 from .grading import RegradeError, RegradeResult, regrade
-from .models import Assessment, Tier, TierPin
+from .models import Assessment, Evaluation, Tier, TierPin
 
 
 def evaluation_run(
@@ -19,8 +20,9 @@ def evaluation_run(
 ) -> RegradeResult:
     """Apply (or, with ``dry_run``, simulate) the evaluation of ``evaluation_date``.
 
-    Only a tenant's evaluation dates (1 January and 1 July by default), past or future, may be applied;
-    see grading.regrade for what is written and sent.
+    Only a tenant's evaluation dates (1 January and 1 July by default), past or future, may be run; a
+    date before the latest applied evaluation may only be replayed as a dry run. See grading.regrade for
+    what is written and sent.
     """
     if not is_evaluation_date(tenant, evaluation_date):
         months = ", ".join(str(m) for m in sorted(tenant.evaluation_months))
@@ -28,6 +30,19 @@ def evaluation_run(
             f"{evaluation_date} is not an evaluation date of {tenant.slug}: "
             f"use the first day of one of the months {months}."
         )
+    if not dry_run:
+        latest = (
+            Evaluation.objects.filter(tenant=tenant, status=Evaluation.Status.FINISHED)
+            .order_by("-evaluation_date")
+            .values_list("evaluation_date", flat=True)
+            .first()
+        )
+        if latest and evaluation_date < latest:
+            # Applying it would write an older result over the current tiers; a dry run replays it.
+            raise RegradeError(
+                f"{evaluation_date} is before the latest applied evaluation of {tenant.slug} ({latest}): "
+                "applying it would take tiers back in time. Replay it with a dry run instead."
+            )
     return regrade(tenant=tenant, evaluation_date=evaluation_date, by=by, dry_run=dry_run, **options)
 
 
@@ -52,7 +67,15 @@ def assessment_notify(*, assessment_ids: list[int]) -> int:
     """
     with transaction.atomic():
         claimed = list(
-            Assessment.objects.filter(pk__in=assessment_ids, notified_at__isnull=True)
+            Assessment.objects.filter(
+                Exists(
+                    Membership.objects.filter(
+                        partner_id=OuterRef("partner_id"), role=Membership.Role.ADMIN, user__is_active=True
+                    )
+                ),
+                pk__in=assessment_ids,
+                notified_at__isnull=True,
+            )
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)
         )

@@ -5,14 +5,16 @@ import datetime as dt
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
+from django.db.models import Exists, OuterRef
 
 from partnerportal.models import Tenant
 from partnerportal.tenancy import tenant_scope
 
 from . import services
 from .calendar import latest_due_date
+from .grading import RegradeError
 from .locks import RegradeInProgress
-from .models import Evaluation
+from .models import Evaluation, Tier
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -32,7 +34,8 @@ def regrade_tenant(tenant_id: int, evaluation_date: str, user_id: int | None = N
             result = services.evaluation_run(
                 tenant=tenant, evaluation_date=dt.date.fromisoformat(evaluation_date), by=by
             )
-        except RegradeInProgress as exc:
+        except (RegradeInProgress, RegradeError) as exc:
+            # Nothing to retry: another run holds the tenant, or the programme is not set up (no tiers).
             return str(exc)
     return result.summary()
 
@@ -45,7 +48,9 @@ def regrade_due() -> list[str]:
     the next day, and a failed run is retried.
     """
     queued = []
-    for tenant in Tenant.objects.all():
+    for tenant in Tenant.objects.filter(
+        Exists(Tier.objects.with_scopes_disabled().filter(tenant=OuterRef("pk")))
+    ):
         due = latest_due_date(tenant)
         with tenant_scope(tenant):
             finished = Evaluation.objects.filter(

@@ -1,5 +1,7 @@
+import argparse
 import csv
 import datetime as dt
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -14,6 +16,14 @@ from tiers.locks import RegradeInProgress
 from tiers.services import evaluation_run
 
 from ._common import tenant_from_slug
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
 
 REPORT_COLUMNS = ["partner_ref", "partner", "type", "basis", "previous_tier", "new_tier", "movement"]
 
@@ -35,7 +45,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--chunk-size",
-            type=int,
+            type=positive_int,
             default=DEFAULT_CHUNK_SIZE,
             help=f"Partners per chunk and transaction (default {DEFAULT_CHUNK_SIZE}).",
         )
@@ -86,6 +96,9 @@ class Command(BaseCommand):
                         on_chunk=lambda n: progress.advance(task, n),
                     )
             except (RegradeError, RegradeInProgress) as exc:
+                if report_file:
+                    report_file.close()
+                    os.remove(report)  # no half-written report of a run that did not happen
                 raise CommandError(str(exc)) from exc
             finally:
                 if report_file:
