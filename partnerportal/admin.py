@@ -69,20 +69,7 @@ class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
         ),
         (
             _("Contact"),
-            {
-                "fields": [
-                    "address_line1",
-                    "address_line2",
-                    "postal_code",
-                    "city",
-                    "region",
-                    "country",
-                    "phone",
-                    "email",
-                    "website",
-                    "preferred_language",
-                ]
-            },
+            {"fields": Partner.CONTACT_FIELDS},
         ),
     ]
 

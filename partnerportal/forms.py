@@ -70,19 +70,7 @@ class PartnerContactForm(forms.ModelForm):
 
     class Meta:
         model = Partner
-        fields = [
-            "trade_name",
-            "address_line1",
-            "address_line2",
-            "postal_code",
-            "city",
-            "region",
-            "country",
-            "phone",
-            "email",
-            "website",
-            "preferred_language",
-        ]
+        fields = ["trade_name", *Partner.CONTACT_FIELDS]
 
 
 class InvitationPasswordForm(forms.Form):

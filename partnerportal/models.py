@@ -277,6 +277,20 @@ class OperatorPlan(models.Model):
 class Partner(models.Model):
     """A company in a vendor's partner programme."""
 
+    # What the partner's own administrators may edit ("Mon entreprise"); the back-office shows the same.
+    CONTACT_FIELDS = [
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "region",
+        "country",
+        "phone",
+        "email",
+        "website",
+        "preferred_language",
+    ]
+
     class Status(models.TextChoices):
         APPLICANT = "applicant", _("Applicant")
         ACTIVE = "active", _("Active")

@@ -224,6 +224,19 @@ class Evaluation(models.Model):
         return f"{self.tenant} {self.evaluation_date}"
 
 
+def tier_snapshot(verbose_name, **options) -> models.ForeignKey:
+    """A tier as an assessment recorded it: no index and no database constraint (see Assessment)."""
+    return models.ForeignKey(
+        Tier,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=verbose_name,
+        db_index=False,
+        db_constraint=False,
+        **options,
+    )
+
+
 class Assessment(models.Model):
     """A partner's grading at one evaluation: the partner's tier history."""
 
@@ -271,32 +284,9 @@ class Assessment(models.Model):
     months_counted = models.PositiveSmallIntegerField(_("months counted"))
     revenue = models.DecimalField(_("qualifying revenue (€)"), max_digits=14, decimal_places=2)
     basis = models.DecimalField(_("monthly basis (€)"), max_digits=14, decimal_places=2)
-    previous_tier = models.ForeignKey(
-        Tier,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("previous tier"),
-        db_index=False,
-        db_constraint=False,
-    )
-    computed_tier = models.ForeignKey(
-        Tier,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("computed tier"),
-        db_index=False,
-        db_constraint=False,
-    )
-    applied_tier = models.ForeignKey(
-        Tier,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("applied tier"),
-        db_index=False,
-        db_constraint=False,
-    )
+    previous_tier = tier_snapshot(_("previous tier"), null=True, blank=True)
+    computed_tier = tier_snapshot(_("computed tier"))
+    applied_tier = tier_snapshot(_("applied tier"))
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
     movement = models.CharField(_("movement"), max_length=6, choices=Movement.choices)
     applied_by = models.ForeignKey(
