@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -490,6 +490,7 @@ def regrade(
                         _announce_changes(tenant, graded, assessment_ids)
                     if on_chunk:
                         on_chunk(len(chunk))
+                    reset_queries()  # with DEBUG on, Django would keep every chunk's SQL
             except Exception as exc:
                 Evaluation.objects.filter(pk=evaluation.pk).update(
                     status=Evaluation.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models import Count, Exists, Min, OuterRef
 from django.utils import timezone
 
@@ -218,6 +218,7 @@ def _stage(tenant, stream, record, result, error, on_bytes) -> None:
             if len(batch) >= STAGE_BATCH:
                 RevenueImportRow.objects.bulk_create(batch)
                 batch = []
+                reset_queries()  # with DEBUG on, Django keeps every query's SQL: not for a million lines
     if batch:
         RevenueImportRow.objects.bulk_create(batch)
 
