@@ -155,22 +155,13 @@ def _chunks(
     partners = Partner.objects.filter(
         tenant=tenant, status__in=GRADED_STATUSES, date_joined__lt=evaluation_date
     )
+    fields = ["pk", "partner_type_id", "date_joined", "current_tier__tier_id", "current_tier__since"]
+    if not skip_assessed:
+        # Previews and dry runs show names; a real run reads them back with its report (assessment_rows).
+        fields += ["external_ref", "legal_name", "partner_type__name"]
     last_id = 0
     while True:
-        page = list(
-            partners.filter(pk__gt=last_id)
-            .order_by("pk")
-            .values(
-                "pk",
-                "external_ref",
-                "legal_name",
-                "partner_type_id",
-                "partner_type__name",
-                "date_joined",
-                "current_tier__tier_id",
-                "current_tier__since",
-            )[:chunk_size]
-        )
+        page = list(partners.filter(pk__gt=last_id).order_by("pk").values(*fields)[:chunk_size])
         if not page:
             return
         last_id = page[-1]["pk"]
@@ -221,9 +212,9 @@ def _grade_chunk(grader: Grader, window: Window, chunk: list[dict]) -> list[tupl
         total = total or Decimal("0")
         row = Row(
             partner_id=p["pk"],
-            partner_ref=p["external_ref"],
-            partner_name=p["legal_name"],
-            partner_type=p["partner_type__name"],
+            partner_ref=p.get("external_ref", ""),
+            partner_name=p.get("legal_name", ""),
+            partner_type=p.get("partner_type__name", ""),
             months=months,
             revenue=total,
             basis=(total / months).quantize(CENT, ROUND_HALF_UP),
