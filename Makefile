@@ -36,7 +36,7 @@ demo: install
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || \
+	@$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || \
 	  { echo "Models changed without a migration: run manage.py makemigrations."; exit 1; }
 	$(BIN)/pytest
 

@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 
 from tests.tiers.factories import RevenueEntryFactory, add_revenue
 from tests.tiers.helpers import JULY_2026, evaluate, evaluation_of, snapshot
-from tiers.models import Evaluation, RevenueEntry, RevenueImport
+from tiers.models import Evaluation, RevenueEntry, RevenueImport, Tier
 
 IMPORT = reverse("admin:tiers_revenueentry_import")
 LEDGER = reverse("admin:tiers_revenueentry_changelist")
@@ -201,3 +201,25 @@ def test_the_preview_is_for_managers_only(world, movers, client_for):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+# --- partners' list with their tier --------------------------------------------------------------------
+
+
+def test_the_partner_list_shows_each_partners_tier_of_this_tenant_only(world, programmes, manager_a):
+    add_revenue(world.a.partner, "1500")  # Business at 1 July 2026
+    add_revenue(world.b.partner, "600")  # Access, in the other tenant
+    evaluate(world.a.tenant)
+    evaluate(world.b.tenant)
+
+    response = manager_a.get(reverse("admin:partnerportal_partner_changelist"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Business" in html and world.a.partner.legal_name in html
+    assert world.b.partner.legal_name not in html
+    tier_filter = next(f for f in response.context["cl"].filter_specs if f.field_path == "current_tier__tier")
+    with scopes_disabled():
+        tenant_a_tiers = set(Tier.objects.filter(tenant=world.a.tenant).values_list("pk", flat=True))
+    assert {pk for pk, _ in tier_filter.lookup_choices} <= tenant_a_tiers  # never tenant B's tiers
+    assert sorted(label for _, label in tier_filter.lookup_choices) == ["Business", "Starter"]
