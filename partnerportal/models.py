@@ -45,6 +45,17 @@ class HttpsURLField(models.URLField):
         return super().formfield(**{"assume_scheme": "https", **kwargs})
 
 
+def cross_tenant_errors(instance, *fields: str) -> dict:
+    """Errors for references to another tenant's objects: model clean() refuses them too, not only the
+    scoped form choices (the superuser's back-office runs unscoped)."""
+    errors = {}
+    for field in fields:
+        related = getattr(instance, field) if getattr(instance, f"{field}_id") else None
+        if related is not None and instance.tenant_id and related.tenant_id != instance.tenant_id:
+            errors[field] = _("This choice belongs to another programme.")
+    return errors
+
+
 def tenant_upload_to(instance, filename: str) -> str:
     """Files live under their tenant's folder, so that one tenant's files never shadow another's."""
     tenant_id = instance.pk if isinstance(instance, Tenant) else instance.tenant_id
@@ -379,11 +390,7 @@ class Partner(models.Model):
             self.siren = self.siret[:9]
         if self.siret and self.siren and not self.siret.startswith(self.siren):
             errors["siret"] = _("The SIRET must start with the SIREN %(siren)s.") % {"siren": self.siren}
-        # Cross-tenant references are refused here too, not only by the scoped form choices.
-        for field in ("partner_type", "operator_plan"):
-            related = getattr(self, field, None) if getattr(self, f"{field}_id") else None
-            if related is not None and self.tenant_id and related.tenant_id != self.tenant_id:
-                errors[field] = _("This choice belongs to another programme.")
+        errors.update(cross_tenant_errors(self, "partner_type", "operator_plan"))
         if self.partner_type_id and "partner_type" not in errors:
             if self.operator_plan_id and not self.partner_type.has_operator_plans:
                 errors["operator_plan"] = _("Only partners of an operator type have an operator plan.")
@@ -464,8 +471,8 @@ class Membership(models.Model):
             raise ValidationError({"partner": _("A partner manager does not belong to a partner.")})
         if self.role != self.Role.MANAGER and not self.partner_id:
             raise ValidationError({"partner": _("Choose the partner this person belongs to.")})
-        if self.partner_id and self.tenant_id and self.partner.tenant_id != self.tenant_id:
-            raise ValidationError({"partner": _("This choice belongs to another programme.")})
+        if errors := cross_tenant_errors(self, "partner"):
+            raise ValidationError(errors)
 
 
 def hash_token(token: str) -> str:
@@ -541,8 +548,8 @@ class Invitation(models.Model):
             errors["partner"] = _("A partner manager does not belong to a partner.")
         elif self.role and self.role != Membership.Role.MANAGER and not self.partner_id:
             errors["partner"] = _("Choose the partner this person will belong to.")
-        elif self.partner_id and self.tenant_id and self.partner.tenant_id != self.tenant_id:
-            errors["partner"] = _("This choice belongs to another programme.")
+        else:
+            errors.update(cross_tenant_errors(self, "partner"))
         if self.email and self.tenant_id and not self.pk:
             self.email = self.email.strip().lower()
             already = Membership.objects.with_scopes_disabled().filter(

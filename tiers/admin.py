@@ -11,6 +11,7 @@ from partnerportal.admin import PartnerAdmin
 from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
 from partnerportal.models import Partner
 
+from . import selectors
 from .calendar import is_evaluation_date, latest_due_date, rolling_window, tenant_today
 from .grading import regrade
 from .imports import revenue_import
@@ -133,12 +134,7 @@ class ManualRunForm(forms.Form):
                 _("Choose the first day of an evaluation month (%(months)s).")
                 % {"months": ", ".join(str(m) for m in sorted(self.tenant.evaluation_months))}
             )
-        latest = (
-            Evaluation.objects.filter(tenant=self.tenant, status=Evaluation.Status.FINISHED)
-            .order_by("-evaluation_date")
-            .values_list("evaluation_date", flat=True)
-            .first()
-        )
+        latest = selectors.evaluation_latest_applied(tenant=self.tenant)
         if latest and day < latest:
             raise forms.ValidationError(
                 _(
@@ -175,10 +171,7 @@ class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
         """ "If we evaluated today": counts and movers, any day; applying is for due dates or manual runs."""
         tenant = request.tenant
         due = latest_due_date(tenant)
-        # Filtered by tenant explicitly: the superuser's admin runs with scopes disabled.
-        due_done = Evaluation.objects.filter(
-            tenant=tenant, evaluation_date=due, status=Evaluation.Status.FINISHED
-        ).exists()
+        due_done = selectors.evaluation_is_applied(tenant=tenant, evaluation_date=due)
         form = ManualRunForm(request.POST or None, tenant=tenant, initial={"evaluation_date": due})
         if request.method == "POST":
             if "apply_due" in request.POST and not due_done:

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from partnerportal.models import Partner, PartnerType, Tenant, hex_colour
+from partnerportal.models import Partner, PartnerType, Tenant, cross_tenant_errors, hex_colour
 
 
 class RevenueCategory(models.TextChoices):
@@ -138,10 +138,8 @@ class Threshold(models.Model):
         return f"{self.tier} / {self.partner_type}: {self.minimum_monthly} €"
 
     def clean(self):
-        for field in ("tier", "partner_type"):
-            related = getattr(self, field) if getattr(self, f"{field}_id") else None
-            if related is not None and self.tenant_id and related.tenant_id != self.tenant_id:
-                raise ValidationError({field: _("This choice belongs to another programme.")})
+        if errors := cross_tenant_errors(self, "tier", "partner_type"):
+            raise ValidationError(errors)
 
 
 class RevenueEntry(models.Model):
@@ -393,10 +391,8 @@ class TierPin(models.Model):
         return f"{self.partner} → {self.tier} (≤ {self.ends_on})"
 
     def clean(self):
-        for field in ("tier", "partner"):
-            related = getattr(self, field) if getattr(self, f"{field}_id") else None
-            if related is not None and self.tenant_id and related.tenant_id != self.tenant_id:
-                raise ValidationError({field: _("This choice belongs to another programme.")})
+        if errors := cross_tenant_errors(self, "tier", "partner"):
+            raise ValidationError(errors)
 
 
 class RevenueImport(models.Model):

@@ -9,8 +9,8 @@ from django.db.models import QuerySet, Sum
 from partnerportal.models import Partner
 
 from .calendar import Window, add_months, months_between, next_evaluation_date, rolling_window, tenant_today
-from .grading import CENT, Grader
-from .models import Assessment, PartnerTier, RevenueEntry, Threshold, Tier
+from .grading import CENT, Grader, RegradeError
+from .models import Assessment, Evaluation, PartnerTier, RevenueEntry, Threshold, Tier
 
 
 @dataclass
@@ -27,6 +27,7 @@ class PartnerStatus:
     gap: Decimal | None
     next_evaluation: dt.date
     thresholds: list[Threshold]
+    categories: list[str]
 
 
 def tier_list(*, tenant) -> QuerySet[Tier]:
@@ -39,10 +40,10 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
     None when the programme has no tiers yet.
     """
     tenant = partner.tenant
-    grader_tiers = list(tier_list(tenant=tenant))
-    if not grader_tiers:
+    try:
+        grader = Grader(tenant)
+    except RegradeError:  # the programme has no tiers yet
         return None
-    grader = Grader(tenant)
     today = today or tenant_today(tenant)
     window = rolling_window(tenant, today)
     current = PartnerTier.objects.filter(partner=partner).select_related("tier").first()
@@ -79,6 +80,7 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
         gap=gap,
         next_evaluation=next_evaluation_date(tenant, today),
         thresholds=thresholds,
+        categories=grader.categories,
     )
 
 
@@ -91,20 +93,34 @@ def assessment_list(*, partner: Partner) -> QuerySet[Assessment]:
 
 
 def monthly_revenue(
-    *, partner: Partner, months: int = 24, today: dt.date | None = None
+    *, partner: Partner, categories: list[str], months: int = 24, today: dt.date | None = None
 ) -> list[tuple[dt.date, Decimal]]:
-    """Qualifying revenue of each of the last ``months`` complete months, oldest first (0 when none)."""
+    """Revenue of ``categories`` in each of the last ``months`` complete months, oldest first (0 when none)."""
     tenant = partner.tenant
     today = today or tenant_today(tenant)
     end = dt.date(today.year, today.month, 1)
     start = add_months(end, -months)
-    grader = Grader(tenant)
     totals = dict(
-        RevenueEntry.objects.filter(
-            partner=partner, month__gte=start, month__lt=end, category__in=grader.categories
-        )
+        RevenueEntry.objects.filter(partner=partner, month__gte=start, month__lt=end, category__in=categories)
         .values("month")
         .annotate(total=Sum("amount"))
         .values_list("month", "total")
     )
     return [(add_months(start, i), totals.get(add_months(start, i), Decimal("0"))) for i in range(months)]
+
+
+def evaluation_latest_applied(*, tenant) -> dt.date | None:
+    """The date of the tenant's latest finished evaluation (filtered by tenant: the superuser's admin is
+    unscoped)."""
+    return (
+        Evaluation.objects.filter(tenant=tenant, status=Evaluation.Status.FINISHED)
+        .order_by("-evaluation_date")
+        .values_list("evaluation_date", flat=True)
+        .first()
+    )
+
+
+def evaluation_is_applied(*, tenant, evaluation_date: dt.date) -> bool:
+    return Evaluation.objects.filter(
+        tenant=tenant, evaluation_date=evaluation_date, status=Evaluation.Status.FINISHED
+    ).exists()

@@ -12,7 +12,8 @@ from partnerportal.models import Membership, Partner, Tenant
 
 from .calendar import is_evaluation_date
 from .grading import RegradeError, RegradeResult, regrade
-from .models import Assessment, Evaluation, Tier, TierPin
+from .models import Assessment, Tier, TierPin
+from .selectors import evaluation_latest_applied
 
 
 def evaluation_run(
@@ -31,12 +32,7 @@ def evaluation_run(
             f"use the first day of one of the months {months}."
         )
     if not dry_run:
-        latest = (
-            Evaluation.objects.filter(tenant=tenant, status=Evaluation.Status.FINISHED)
-            .order_by("-evaluation_date")
-            .values_list("evaluation_date", flat=True)
-            .first()
-        )
+        latest = evaluation_latest_applied(tenant=tenant)
         if latest and evaluation_date < latest:
             # Applying it would write an older result over the current tiers; a dry run replays it.
             raise RegradeError(

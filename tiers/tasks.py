@@ -10,11 +10,11 @@ from django.db.models import Exists, OuterRef
 from partnerportal.models import Tenant
 from partnerportal.tenancy import tenant_scope
 
-from . import services
+from . import selectors, services
 from .calendar import latest_due_date
 from .grading import RegradeError
 from .locks import RegradeInProgress
-from .models import Evaluation, Tier
+from .models import Tier
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -53,9 +53,7 @@ def regrade_due() -> list[str]:
     ):
         due = latest_due_date(tenant)
         with tenant_scope(tenant):
-            finished = Evaluation.objects.filter(
-                evaluation_date=due, status=Evaluation.Status.FINISHED
-            ).exists()
+            finished = selectors.evaluation_is_applied(tenant=tenant, evaluation_date=due)
         if not finished:
             regrade_tenant.delay(tenant.pk, due.isoformat())
             queued.append(f"{tenant.slug} {due}")

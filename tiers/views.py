@@ -19,14 +19,13 @@ class StatusView(PartnerMemberRequiredMixin, TemplateView):
         context = super().get_context_data(status=status, **kwargs)
         if status is None:
             return context
-        months = selectors.monthly_revenue(partner=partner, months=24)
+        months = selectors.monthly_revenue(partner=partner, categories=status.categories, months=24)
         context["history"] = selectors.assessment_list(partner=partner)
         context["chart"] = revenue_chart(
             months=months,
             thresholds=[(t.tier.name, t.minimum_monthly, t.tier.colour) for t in status.thresholds],
             label=_("Qualifying revenue of the last 24 months, with the tier thresholds"),
         )
-        context["tiers"] = selectors.tier_list(tenant=partner.tenant)
         return context
 
 

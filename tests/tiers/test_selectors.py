@@ -51,7 +51,7 @@ def test_monthly_revenue_gives_every_month_oldest_first_with_zeros(dstny):
     add_revenue(partner, "999", start=dt.date(2026, 9, 1), months=1, category="usage")
 
     with tenant_scope(dstny.tenant):
-        months = monthly_revenue(partner=partner, months=24, today=TODAY)
+        months = monthly_revenue(partner=partner, categories=["recurring"], months=24, today=TODAY)
 
     assert len(months) == 24
     assert months[0] == (dt.date(2024, 11, 1), Decimal("0"))

@@ -23,7 +23,7 @@ TODAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)  # rolling window May–
 # Pinned (measured: 17): session, user, membership, then the page (policy, tiers, thresholds, current
 # tier, revenue, history, chart…). One query per evaluation in the history would break the test below,
 # which has four.
-STATUS_QUERIES = 17
+STATUS_QUERIES = 13
 
 
 @pytest.fixture
