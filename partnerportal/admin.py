@@ -1,3 +1,7 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -30,6 +34,29 @@ class PartnerTypeAdmin(TenantAdminMixin, admin.ModelAdmin):
 @admin.register(OperatorPlan)
 class OperatorPlanAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "opening_fee", "revenue_share_min", "revenue_share_max"]
+
+
+@dataclass(frozen=True)
+class PartnerListExtension:
+    """What an app adds to the back-office partners' list (``partner_list_extend``)."""
+
+    column: Callable | None = None  # a function of the partner, decorated with @admin.display
+    before: str = "status"  # the column it is shown before
+    list_filter: Any = None  # a list_filter entry: a field path, a (path, filter) pair or a filter class
+    queryset: Callable | None = None  # queryset -> queryset: the joins or annotations the column reads
+
+
+_partner_list_extensions: list[PartnerListExtension] = []
+
+
+def partner_list_extend(**kwargs) -> None:
+    """Add a column, a filter or both to the partners' list; apps call it from ``AppConfig.ready()``.
+
+    One registry instead of each app re-registering ``PartnerAdmin``: two apps could not both do that.
+    """
+    extension = PartnerListExtension(**kwargs)
+    if extension not in _partner_list_extensions:
+        _partner_list_extensions.append(extension)
 
 
 @admin.register(Partner)
@@ -65,6 +92,25 @@ class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
             {"fields": Partner.CONTACT_FIELDS},
         ),
     ]
+
+    def get_list_display(self, request):
+        display = list(super().get_list_display(request))
+        for extension in _partner_list_extensions:
+            if extension.column is not None:
+                at = display.index(extension.before) if extension.before in display else len(display)
+                display.insert(at, extension.column)
+        return display
+
+    def get_list_filter(self, request):
+        extra = [e.list_filter for e in _partner_list_extensions if e.list_filter is not None]
+        return [*super().get_list_filter(request), *extra]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        for extension in _partner_list_extensions:
+            if extension.queryset is not None:
+                queryset = extension.queryset(queryset)
+        return queryset
 
 
 @admin.register(Membership)

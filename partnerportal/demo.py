@@ -5,15 +5,19 @@
 tables below, so a second run writes nothing: no bumped ``updated_at``, no new password hash. Partners are
 drawn from a ``random.Random`` seeded per tenant, so every run draws the same ones.
 
-The tiers programme of each tenant (tiers, thresholds, the revenue ledger and the evaluations applied so
-far) is in ``tiers.demo``; its ledger only grows, by the months that passed since the last run.
+The core loads the people, tenants, partner types, plans, partners and memberships. Every app adds its own
+demo data through ``register`` (in its ``demo`` module, found the way the admin finds ``admin`` modules):
+a step per app, run per tenant after the steps it names in ``after``. The core names no app, so removing an
+app from ``INSTALLED_APPS`` removes its demo data and nothing else. Steps build on ``sync`` (write what is
+missing or differs) and ``deal`` (a fixed mix dealt at random), so that each is idempotent too.
 """
 
 import logging
 import random
 from collections import Counter, defaultdict
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from html import escape
@@ -23,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.test.utils import override_settings
+from django.utils.module_loading import autodiscover_modules
 from django.utils.text import slugify
 
 from .models import Membership, OperatorPlan, Partner, PartnerType, Tenant, TenantDomain, tenant_upload_to
@@ -99,6 +104,16 @@ TENANTS = (
                 "status": Partner.Status.ACTIVE,
                 "date_joined": date(2021, 9, 6),
             },
+            {
+                "trade_name": "Atlantique Connect",
+                "legal_form": "SAS",
+                "city": "Nantes",
+                "address_line1": "5 quai de la Fosse",
+                "address_line2": "",
+                "partner_type": "ambassadeur",
+                "status": Partner.Status.ACTIVE,
+                "date_joined": date(2019, 2, 4),
+            },
         ),
     ),
     DemoTenant(
@@ -151,6 +166,7 @@ ACCOUNTS = (
     DemoAccount("commercial@armor-telecom.demo", "Maëlle", "Le Bihan", "dstny", Role.SALES, "DST-00001"),
     DemoAccount("technique@armor-telecom.demo", "Erwan", "Kerhervé", "dstny", Role.TECHNICAL, "DST-00001"),
     DemoAccount("operator@dstny.demo", "Sophie", "Marchetti", "dstny", Role.ADMIN, "DST-00002"),
+    DemoAccount("premium@dstny.demo", "Hélène", "Guérin", "dstny", Role.ADMIN, "DST-00003"),
     DemoAccount("manager@openip.demo", "Julien", "Ferrand", "openip", Role.MANAGER, is_staff=True),
     DemoAccount("partner@openip.demo", "Thomas", "Girard", "openip", Role.ADMIN, "OIP-00001"),
 )
@@ -355,7 +371,7 @@ def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([value for value, _ in pairs], weights=[weight for _, weight in pairs])[0]
 
 
-def _deal(rng: random.Random, mix: dict, count: int) -> list:
+def deal(rng: random.Random, mix: dict, count: int) -> list:
     """``count`` values with exactly the proportions of ``mix`` (value: how many), in a shuffled order."""
     values = [value for value, n in mix.items() for _ in range(n)]
     rng.shuffle(values)
@@ -370,9 +386,9 @@ def demo_partners(spec: DemoTenant) -> list[dict]:
     sirens: set[str] = set()
     drawn = PARTNERS_PER_TENANT - len(spec.showcase)
     ambassadors = round(drawn * AMBASSADOR_SHARE)
-    types = _deal(rng, {"ambassadeur": ambassadors, "operateur": drawn - ambassadors}, drawn)
+    types = deal(rng, {"ambassadeur": ambassadors, "operateur": drawn - ambassadors}, drawn)
     others = sum(n for _, n in STATUS_MIX)
-    statuses = _deal(rng, {Partner.Status.ACTIVE: drawn - others, **dict(STATUS_MIX)}, drawn)
+    statuses = deal(rng, {Partner.Status.ACTIVE: drawn - others, **dict(STATUS_MIX)}, drawn)
     partners = []
     for number in range(1, PARTNERS_PER_TENANT + 1):
         if number <= len(spec.showcase):
@@ -473,7 +489,7 @@ def _logo_svg(spec: DemoTenant) -> str:
 Tally = defaultdict[str, Counter]
 
 
-def _sync(queryset: models.QuerySet, *, key: tuple[str, ...], rows: list[dict], tally: Tally, on_create=None):
+def sync(queryset: models.QuerySet, *, key: tuple[str, ...], rows: list[dict], tally: Tally, on_create=None):
     """Make ``queryset`` hold ``rows``, matched on the ``key`` fields; write only what is missing or differs.
 
     Existing rows are read in one query. A missing row is validated and saved; a differing one gets the new
@@ -529,14 +545,12 @@ def _sync_users(tally: Tally) -> dict:
         }
         for account in ACCOUNTS
     ]
-    users = _sync(
-        User.objects.all(), key=("email",), rows=user_rows, tally=tally, on_create=set_demo_password
-    )
+    users = sync(User.objects.all(), key=("email",), rows=user_rows, tally=tally, on_create=set_demo_password)
     # A verified primary address is what allauth checks at sign-in (ACCOUNT_EMAIL_VERIFICATION = "mandatory").
     address_rows = [
         {"user": user, "email": email, "verified": True, "primary": True} for email, user in users.items()
     ]
-    _sync(EmailAddress.objects.all(), key=("user", "email"), rows=address_rows, tally=tally)
+    sync(EmailAddress.objects.all(), key=("user", "email"), rows=address_rows, tally=tally)
     return users
 
 
@@ -555,7 +569,7 @@ def _sync_logo(tenant: Tenant, spec: DemoTenant, tally: Tally) -> None:
     tally["logo"]["created"] += 1
 
 
-def _sync_tenant(spec: DemoTenant, users: dict, tally: Tally) -> Tenant:
+def _sync_tenant(spec: DemoTenant, users: dict, tally: Tally) -> tuple[Tenant, dict]:
     tenant_row = {
         "slug": spec.slug,
         "name": spec.name,
@@ -569,14 +583,14 @@ def _sync_tenant(spec: DemoTenant, users: dict, tally: Tally) -> Tenant:
         "evaluation_period_months": 6,
         "evaluation_months": [1, 7],
     }
-    tenant = _sync(Tenant.objects.all(), key=("slug",), rows=[tenant_row], tally=tally)[spec.slug]
+    tenant = sync(Tenant.objects.all(), key=("slug",), rows=[tenant_row], tally=tally)[spec.slug]
     domain_row = {"host": spec.host, "tenant": tenant, "is_primary": True}
-    _sync(TenantDomain.objects.all(), key=("host",), rows=[domain_row], tally=tally)
+    sync(TenantDomain.objects.all(), key=("host",), rows=[domain_row], tally=tally)
     _sync_logo(tenant, spec, tally)
 
     with tenant_scope(tenant):
         texts = {"vendor": spec.name, "app": spec.app}
-        types = _sync(
+        types = sync(
             PartnerType.objects.filter(tenant=tenant),
             key=("code",),
             rows=[
@@ -585,7 +599,7 @@ def _sync_tenant(spec: DemoTenant, users: dict, tally: Tally) -> Tenant:
             ],
             tally=tally,
         )
-        plans = _sync(
+        plans = sync(
             OperatorPlan.objects.filter(tenant=tenant),
             key=("code",),
             rows=[
@@ -604,7 +618,7 @@ def _sync_tenant(spec: DemoTenant, users: dict, tally: Tally) -> Tenant:
             }
             for row in demo_partners(spec)
         ]
-        partners = _sync(
+        partners = sync(
             Partner.objects.filter(tenant=tenant), key=("external_ref",), rows=partner_rows, tally=tally
         )
         membership_rows = [
@@ -617,8 +631,8 @@ def _sync_tenant(spec: DemoTenant, users: dict, tally: Tally) -> Tenant:
             for account in ACCOUNTS
             if account.tenant == spec.slug
         ]
-        _sync(Membership.objects.filter(tenant=tenant), key=("user",), rows=membership_rows, tally=tally)
-    return tenant
+        sync(Membership.objects.filter(tenant=tenant), key=("user",), rows=membership_rows, tally=tally)
+    return tenant, partners
 
 
 def _writes(tally: Tally) -> tuple[int, int]:
@@ -648,64 +662,115 @@ def _quiet(*names: str):
             logger.setLevel(level)
 
 
+@dataclass
+class DemoContext:
+    """What a step gets for one tenant: its data so far, and ``state`` to leave things to later steps."""
+
+    tenant: Tenant
+    spec: DemoTenant
+    users: dict  # e-mail -> User
+    partners: dict  # external_ref -> Partner
+    tally: Tally
+    state: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    name: str
+    run: Callable[[DemoContext], str]  # returns the progress line, without the tenant's name
+    after: tuple[str, ...] = ()
+    # A step that commits by itself (the grading engine commits chunk by chunk) runs outside a transaction.
+    atomic: bool = True
+
+
+_steps: dict[str, DemoStep] = {}
+
+
+def register(name: str, *, after: tuple[str, ...] = (), atomic: bool = True):
+    """Decorator for an app's demo step: ``@demo.register("benefits", after=("tiers.evaluations",))``.
+
+    The step runs once per demo tenant, inside ``tenant_scope(tenant)``, after every step named in
+    ``after`` that is registered (a step of a removed app is no dependency), and must be idempotent.
+    """
+
+    def decorator(run: Callable[[DemoContext], str]):
+        _steps[name] = DemoStep(name, run, tuple(after), atomic)
+        return run
+
+    return decorator
+
+
+def demo_steps() -> list[DemoStep]:
+    """The registered steps in dependency order (registration order where there is no dependency)."""
+    autodiscover_modules("demo")
+    ordered: list[DemoStep] = []
+    visiting: set[str] = set()
+
+    def visit(step: DemoStep) -> None:
+        if step in ordered:
+            return
+        if step.name in visiting:
+            raise ValueError(f"Demo steps depend on each other in a circle at {step.name!r}.")
+        visiting.add(step.name)
+        for name in step.after:
+            if name in _steps:
+                visit(_steps[name])
+        visiting.discard(step.name)
+        ordered.append(step)
+
+    for step in list(_steps.values()):
+        visit(step)
+    return ordered
+
+
 def demo_load(*, stdout=None) -> dict:
-    """Create or bring up to date the demo tenants, programmes, partners, accounts and tiers; idempotent.
+    """Create or bring up to date the demo tenants, partners, accounts and every app's data; idempotent.
 
     ``stdout`` (a file-like object, e.g. a command's ``self.stdout``) gets one progress line per step;
-    None keeps quiet. The data (people, tenants, partners, tiers, thresholds, the revenue ledger of the 24
-    complete months before the current one) is written in one transaction: a failure leaves the database
-    as it was. The tenant logo is written to the media storage, which the transaction does not cover.
-
-    Then the evaluations the ledger covers are applied with the real engine (``tiers.demo``), which commits
-    chunk by chunk: should one fail, the data stays and the next run finishes it. The tier-change e-mails
-    they send are kept in memory (``DEMO_EMAIL_BACKEND``).
+    None keeps quiet. The core data (people, tenants, partner types and plans, partners, memberships) is
+    written in one transaction, then each registered step (``register``) runs per tenant, in its own
+    transaction unless it commits by itself (the tiers' evaluations, chunk by chunk): should one fail, what
+    came before stays and the next run finishes the work. The tenant logo is written to the media storage,
+    which no transaction covers. E-mails sent meanwhile (tier changes, claims) are kept in memory
+    (``DEMO_EMAIL_BACKEND``).
 
     Returns ``{"created": {model: n}, "updated": {model: n}, "unchanged": {model: n}}``, keyed by model name
     (``tenant``, ``partner``, ``user``, ``revenueentry``, ``evaluation``, …, and ``logo``); a second run the
     same month creates and updates nothing.
     """
-    # tiers.demo builds on this module (_sync, Tally): imported here, not at the top, to avoid a cycle.
-    from tiers.demo import THRESHOLDS, TIERS, tiers_demo_evaluate, tiers_demo_load
 
     def say(message: str) -> None:
         if stdout is not None:
             stdout.write(message + "\n")
 
-    def since(before: tuple[int, int]) -> tuple[int, ...]:
-        return tuple(now - then for now, then in zip(_writes(tally), before, strict=True))
+    def since(before: tuple[int, int]) -> str:
+        created, updated = (now - then for now, then in zip(_writes(tally), before, strict=True))
+        return f"created {created}, updated {updated}"
 
     tally: Tally = defaultdict(Counter)
-    ledgers = []
+    contexts = []
     with transaction.atomic():
         users = _sync_users(tally)
         created, updated = _writes(tally)
         say(f"Demo accounts: {len(users)} people (created {created}, updated {updated}).")
         for spec in TENANTS:
             before = _writes(tally)
-            tenant = _sync_tenant(spec, users, tally)
-            created, updated = since(before)
+            tenant, partners = _sync_tenant(spec, users, tally)
             say(
                 f"{spec.name} (http://{spec.host}:{DEMO_PORT}/): {len(PARTNER_TYPES)} partner types, "
                 f"{len(OPERATOR_PLANS)} operator plans, {PARTNERS_PER_TENANT} partners, "
-                f"{sum(a.tenant == spec.slug for a in ACCOUNTS)} members (created {created}, updated {updated})."
+                f"{sum(a.tenant == spec.slug for a in ACCOUNTS)} members ({since(before)})."
             )
-            before = _writes(tally)
-            ledger = tiers_demo_load(tenant=tenant, seed=spec.seed, tally=tally)
-            created, updated = since(before)
-            say(
-                f"{spec.name} tiers: {len(TIERS)} tiers, {sum(map(len, THRESHOLDS.values()))} thresholds, "
-                f"{ledger.rows} revenue rows "
-                f"{ledger.first:%Y-%m}..{ledger.last:%Y-%m} (created {created}, updated {updated})."
+            contexts.append(
+                DemoContext(tenant=tenant, spec=spec, users=users, partners=partners, tally=tally)
             )
-            ledgers.append((spec, tenant, ledger))
     with _quiet(*QUIET_LOGGERS), override_settings(EMAIL_BACKEND=DEMO_EMAIL_BACKEND):
-        for spec, tenant, ledger in ledgers:
-            history = tiers_demo_evaluate(tenant=tenant, ledger=ledger, tally=tally)
-            say(
-                f"{spec.name} evaluations {', '.join(map(str, history.dates)) or '(none due yet)'} "
-                f"(applied {history.applied}); tiers now: "
-                f"{', '.join(f'{tier} {n}' for tier, n in history.spread.items())}."
-            )
+        for step in demo_steps():
+            for context in contexts:
+                before = _writes(tally)
+                with transaction.atomic() if step.atomic else nullcontext(), tenant_scope(context.tenant):
+                    line = step.run(context)
+                say(f"{context.spec.name} {line} ({since(before)}).")
     return {
         outcome: {model: counts[outcome] for model, counts in tally.items()}
         for outcome in ("created", "updated", "unchanged")

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "csp",
     "partnerportal.apps.PartnerPortalConfig",
     "tiers.apps.TiersConfig",
+    "benefits.apps.BenefitsConfig",
+    "obligations.apps.ObligationsConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -17,9 +18,12 @@ portal_patterns = [
     path("branding.css", views.branding_css, name="branding-css"),
 ]
 
+# The apps' portal sections, each under its own prefix; an app removed from INSTALLED_APPS takes its URLs along.
+APP_URLS = (("status/", "tiers"), ("benefits/", "benefits"), ("duties/", "obligations"))
+
 urlpatterns = [
     path("", include((portal_patterns, "partnerportal"))),
-    path("status/", include("tiers.urls")),
+    *(path(prefix, include(f"{app}.urls")) for prefix, app in APP_URLS if apps.is_installed(app)),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -7,9 +7,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from partnerportal.admin import PartnerAdmin
 from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
-from partnerportal.models import Partner
 
 from . import selectors
 from .calendar import is_evaluation_date, latest_due_date, rolling_window, tenant_today
@@ -250,25 +248,7 @@ class TierPinAdmin(TenantAdminMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class TierPartnerAdmin(PartnerAdmin):
-    """The partners' list with their current tier: the tiers app extends the core admin, not the reverse."""
-
-    def get_list_display(self, request):
-        display = list(super().get_list_display(request))
-        display.insert(display.index("status"), "current_tier_name")
-        return display
-
-    def get_list_filter(self, request):
-        return [*super().get_list_filter(request), ("current_tier__tier", admin.RelatedOnlyFieldListFilter)]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("current_tier__tier")
-
-    @admin.display(description=_("tier"), ordering="current_tier__tier__rank")
-    def current_tier_name(self, obj):
-        current = getattr(obj, "current_tier", None)
-        return current.tier.name if current else "—"
-
-
-admin.site.unregister(Partner)
-admin.site.register(Partner, TierPartnerAdmin)
+@admin.display(description=_("tier"), ordering="current_tier__tier__rank")
+def current_tier_name(partner):
+    current = getattr(partner, "current_tier", None)
+    return current.tier.name if current else "—"

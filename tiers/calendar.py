@@ -38,7 +38,7 @@ def window_for(evaluation_date: dt.date, months: int) -> Window:
 
 
 def tenant_today(tenant: Tenant) -> dt.date:
-    return timezone.localdate(timezone=ZoneInfo(tenant.timezone))
+    return tenant.today()
 
 
 def is_evaluation_date(tenant: Tenant, day: dt.date) -> bool:

@@ -1,8 +1,8 @@
 """Demo data of the tiers programme: tiers, thresholds, a grading policy, a revenue ledger and its history.
 
-Called by ``partnerportal.demo.demo_load`` for each demo tenant, idempotent like it, in two steps:
-``tiers_demo_load`` (programme and ledger) inside its data transaction, after the partners, then
-``tiers_demo_evaluate`` (the history) once that transaction has committed.
+Two steps of ``partnerportal.demo`` (its registry), run for each demo tenant and idempotent like it:
+``tiers.programme`` (programme and ledger) in a transaction, then ``tiers.evaluations`` (the history),
+which commits as the engine does, chunk by chunk.
 
 The ledger is a function of fixed calendar months, never of the day it is loaded: each partner follows a
 trajectory pinned to calendar months (``TREND_START`` to ``REFERENCE``, flat after), and each month's
@@ -23,9 +23,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count
 
-from partnerportal.demo import Tally, _deal, _sync
+from partnerportal import demo
+from partnerportal.demo import DemoContext, Tally, deal, sync
 from partnerportal.models import Partner, PartnerType, Tenant
-from partnerportal.tenancy import tenant_scope
 
 from .calendar import add_months, is_evaluation_date, latest_due_date, months_between, tenant_today
 from .grading import GRADED_STATUSES
@@ -130,6 +130,8 @@ SHOWCASE = {
         ("2026-03", 2600),
         ("2026-10", 3400),
     ),
+    # premium@dstny.demo, Ambassadeur: Premium at every evaluation, well above the 10 000 € threshold.
+    "DST-00003": _t(("2024-11", 14200), ("2025-09", 15800), ("2026-10", 17400), noise=600),
     # partner@openip.demo, Ambassadeur: Business at 2025-07-01, Premium since 2026-01-01.
     "OIP-00001": _t(("2024-11", 7800), ("2026-04", 12500), ("2026-10", 13200)),
 }
@@ -178,7 +180,7 @@ def _trajectories(seed: int, partners: list[dict]) -> dict[str, Trajectory]:
     tiers = dict(
         zip(
             (p["external_ref"] for p in dealt),
-            _deal(random.Random(f"{seed}:tiers"), counts, len(dealt)),
+            deal(random.Random(f"{seed}:tiers"), counts, len(dealt)),
             strict=True,
         )
     )
@@ -216,7 +218,7 @@ def _month_rows(seed: int, partner: dict, trajectory: Trajectory, month: dt.date
 
 
 def _sync_programme(tenant: Tenant, tally: Tally) -> None:
-    tiers = _sync(
+    tiers = sync(
         Tier.objects.filter(tenant=tenant),
         key=("code",),
         rows=[
@@ -226,7 +228,7 @@ def _sync_programme(tenant: Tenant, tally: Tally) -> None:
         tally=tally,
     )
     types = {t.code: t for t in PartnerType.objects.filter(tenant=tenant, code__in=THRESHOLDS)}
-    _sync(
+    sync(
         Threshold.objects.filter(tenant=tenant),
         key=("tier", "partner_type"),
         rows=[
@@ -241,7 +243,7 @@ def _sync_programme(tenant: Tenant, tally: Tally) -> None:
         ],
         tally=tally,
     )
-    _sync(
+    sync(
         GradingPolicy.objects.filter(tenant=tenant),
         key=("tenant",),
         rows=[{"tenant": tenant, "qualifying_categories": ["recurring"], "max_demotion_steps": None}],
@@ -306,60 +308,60 @@ class DemoLedger:
     rows: int
 
 
-def tiers_demo_load(*, tenant: Tenant, seed: int, tally: Tally) -> DemoLedger:
-    """Bring the tenant's tiers, thresholds, grading policy and revenue ledger up to date; no history.
-
-    Runs in the caller's transaction. The evaluations come after it commits (``tiers_demo_evaluate``).
-    """
-    with tenant_scope(tenant):
-        _sync_programme(tenant, tally)
-        current = tenant_today(tenant).replace(day=1)
-        first, last = add_months(current, -LEDGER_MONTHS), add_months(current, -1)
-        return DemoLedger(first, last, _sync_ledger(tenant, seed, first, last, tally))
-
-
-@dataclass(frozen=True)
-class DemoHistory:
-    dates: list[dt.date]  # the evaluations the ledger covers, in order
-    applied: int  # how many of them this run applied
-    spread: dict[str, int]  # partners per tier (by name, lowest first) after them
+@demo.register("tiers.programme")
+def tiers_demo_load(context: DemoContext) -> str:
+    """Bring the tenant's tiers, thresholds, grading policy and revenue ledger up to date; no history."""
+    tenant, tally = context.tenant, context.tally
+    _sync_programme(tenant, tally)
+    current = tenant_today(tenant).replace(day=1)
+    first, last = add_months(current, -LEDGER_MONTHS), add_months(current, -1)
+    ledger = DemoLedger(first, last, _sync_ledger(tenant, context.spec.seed, first, last, tally))
+    context.state["tiers.ledger"] = ledger
+    return (
+        f"tiers: {len(TIERS)} tiers, {sum(map(len, THRESHOLDS.values()))} thresholds, "
+        f"{ledger.rows} revenue rows {ledger.first:%Y-%m}..{ledger.last:%Y-%m}"
+    )
 
 
-def tiers_demo_evaluate(*, tenant: Tenant, ledger: DemoLedger, tally: Tally) -> DemoHistory:
+@demo.register("tiers.evaluations", after=("tiers.programme",), atomic=False)
+def tiers_demo_evaluate(context: DemoContext) -> str:
     """Apply, in order, each evaluation the ledger covers with the real engine.
 
-    Not inside a transaction of the caller: the engine commits chunk by chunk (so that a run that dies is
-    finished by the next one) and e-mails the partners whose tier changed after each commit. Evaluations
-    already finished are left alone (``evaluation_run`` would write nothing for them anyway), and a date
-    before the latest finished evaluation is never applied late: that would take the partners' current
-    tiers back in time.
+    Not in a transaction: the engine commits chunk by chunk (so that a run that dies is finished by the
+    next one) and e-mails the partners whose tier changed after each commit. Evaluations already finished
+    are left alone (``evaluation_run`` would write nothing for them anyway), and a date before the latest
+    finished evaluation is never applied late: that would take the partners' current tiers back in time.
     """
-    with tenant_scope(tenant):
-        dates = _evaluation_dates(tenant, ledger.first)
-        existing = {
-            day: (status, partners)
-            for day, status, partners in Evaluation.objects.filter(tenant=tenant).values_list(
-                "evaluation_date", "status", "partners"
-            )
-        }
-        finished = [day for day, (status, _) in existing.items() if status == Evaluation.Status.FINISHED]
-        latest_finished, applied = max(finished, default=None), 0
-        for day in dates:
-            status, partners = existing.get(day, (None, 0))
-            if status == Evaluation.Status.FINISHED:
-                tally["evaluation"]["unchanged"] += 1
-                tally["assessment"]["unchanged"] += partners
-                continue
-            if latest_finished is not None and day < latest_finished:
-                continue
-            result = evaluation_run(tenant=tenant, evaluation_date=day)
-            applied += 1
-            tally["evaluation"]["updated" if status else "created"] += 1
-            tally["assessment"]["created"] += result.partners - partners  # those of a failed run stay
-        spread = dict(
-            PartnerTier.objects.filter(tenant=tenant)
-            .values("tier__name")
-            .annotate(n=Count("pk"))
-            .values_list("tier__name", "n")
+    tenant, tally, ledger = context.tenant, context.tally, context.state["tiers.ledger"]
+    dates = _evaluation_dates(tenant, ledger.first)
+    existing = {
+        day: (status, partners)
+        for day, status, partners in Evaluation.objects.filter(tenant=tenant).values_list(
+            "evaluation_date", "status", "partners"
         )
-    return DemoHistory(dates, applied, {row["name"]: spread.get(row["name"], 0) for row in TIERS})
+    }
+    finished = [day for day, (status, _) in existing.items() if status == Evaluation.Status.FINISHED]
+    latest_finished, applied = max(finished, default=None), 0
+    for day in dates:
+        status, partners = existing.get(day, (None, 0))
+        if status == Evaluation.Status.FINISHED:
+            tally["evaluation"]["unchanged"] += 1
+            tally["assessment"]["unchanged"] += partners
+            continue
+        if latest_finished is not None and day < latest_finished:
+            continue
+        result = evaluation_run(tenant=tenant, evaluation_date=day)
+        applied += 1
+        tally["evaluation"]["updated" if status else "created"] += 1
+        tally["assessment"]["created"] += result.partners - partners  # those of a failed run stay
+    spread = dict(
+        PartnerTier.objects.filter(tenant=tenant)
+        .values("tier__name")
+        .annotate(n=Count("pk"))
+        .values_list("tier__name", "n")
+    )
+    tiers_now = ", ".join(f"{row['name']} {spread.get(row['name'], 0)}" for row in TIERS)
+    return (
+        f"evaluations {', '.join(map(str, dates)) or '(none due yet)'} (applied {applied}); "
+        f"tiers now: {tiers_now}"
+    )

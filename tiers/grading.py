@@ -25,12 +25,12 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from partnerportal.models import Membership, Partner, Tenant
+from partnerportal.models import Partner, Tenant
 
 from .calendar import Window, months_between, window_for
 from .locks import RegradeInProgress, regrade_lock
 from .models import Assessment, Evaluation, GradingPolicy, PartnerTier, RevenueEntry, Threshold, Tier, TierPin
-from .signals import tier_changed
+from .signals import TierChange
 
 CENT = Decimal("0.01")
 # Partners in the programme at the evaluation; applicants have not joined, terminated ones have left.
@@ -434,13 +434,14 @@ def regrade(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_row: Callable[[Row], None] | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    on_changes: Callable[[list[TierChange]], None] | None = None,
 ) -> RegradeResult:
     """Grade every partner of ``tenant`` at ``evaluation_date``; see the module docstring for the rule.
 
     Writes one Assessment per partner and its PartnerTier, chunk by chunk; a dry run writes nothing.
-    Side effects after each chunk commits: one ``tier_changed`` signal per partner whose tier changed and
-    the e-mails to its administrators (a Celery task). A second run of a finished evaluation writes nothing;
-    a run while another runs for the same tenant raises RegradeInProgress.
+    ``on_changes`` gets each chunk's tier changes inside the chunk's transaction, so that the caller can
+    act when it commits (the engine sends and queues nothing itself). A second run of a finished
+    evaluation writes nothing; a run while another runs for the same tenant raises RegradeInProgress.
     """
     if chunk_size < 1:
         raise RegradeError(f"The chunk size must be at least 1, not {chunk_size}.")
@@ -490,7 +491,18 @@ def regrade(
                             by=by,
                             now=timezone.now(),
                         )
-                        _announce_changes(tenant, graded, assessment_ids)
+                        changes = [
+                            TierChange(
+                                row.partner_id,
+                                row.previous_tier.id if row.previous_tier else None,
+                                row.applied_tier.id,
+                                assessment_id,
+                            )
+                            for (_, row), assessment_id in zip(graded, assessment_ids, strict=True)
+                            if row.changed
+                        ]
+                        if changes and on_changes:
+                            on_changes(changes)
                     if on_chunk:
                         on_chunk(len(chunk))
                     reset_queries()  # with DEBUG on, Django would keep every chunk's SQL
@@ -511,44 +523,6 @@ def regrade(
             on_row(row)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _announce_changes(tenant: Tenant, graded, assessment_ids: list[int]) -> None:
-    """After the chunk commits: the signal for later features, and the partner e-mails (a task)."""
-    from .tasks import notify_tier_changes
-
-    changed = [
-        (row, assessment_id)
-        for (_, row), assessment_id in zip(graded, assessment_ids, strict=True)
-        if row.changed
-    ]
-    if not changed:
-        return
-
-    def announce():
-        for row, assessment_id in changed:
-            tier_changed.send(
-                sender=Assessment,
-                assessment_id=assessment_id,
-                partner_id=row.partner_id,
-                tenant_id=tenant.pk,
-                old_tier=row.previous_tier,
-                new_tier=row.applied_tier,
-            )
-
-    transaction.on_commit(announce)
-    # Only partners with an administrator to tell; one range query keeps the task's payload small.
-    told = set(
-        Membership.objects.filter(
-            partner_id__gte=graded[0][1].partner_id,
-            partner_id__lte=graded[-1][1].partner_id,
-            role=Membership.Role.ADMIN,
-            user__is_active=True,
-        ).values_list("partner_id", flat=True)
-    )
-    to_notify = [assessment_id for row, assessment_id in changed if row.partner_id in told]
-    if to_notify:
-        notify_tier_changes.delay_on_commit(tenant.pk, to_notify)
 
 
 def assessment_rows(*, evaluation: Evaluation) -> Iterator[Row]:

@@ -124,3 +124,23 @@ def evaluation_is_applied(*, tenant, evaluation_date: dt.date) -> bool:
     return Evaluation.objects.filter(
         tenant=tenant, evaluation_date=evaluation_date, status=Evaluation.Status.FINISHED
     ).exists()
+
+
+def tier_on(*, partner: Partner, day: dt.date) -> Tier | None:
+    """The partner's tier on ``day``: the one applied by its latest assessment on or before it (None
+    before its first; the current tier is the latest assessment's, so today's answer matches "Mon statut")."""
+    assessment = (
+        Assessment.objects.filter(partner=partner, evaluation_date__lte=day)
+        .select_related("applied_tier")
+        .order_by("-evaluation_date")
+        .first()
+    )
+    if assessment is not None:
+        return assessment.applied_tier
+    return Tier.objects.filter(tenant=partner.tenant).order_by("rank").first()  # the entry tier
+
+
+def entitlements_tier(*, partner: Partner, as_of: dt.date) -> str | None:
+    """The ``tier`` section of ``manage.py entitlements``: the tier's code on ``as_of``."""
+    tier = tier_on(partner=partner, day=as_of)
+    return tier.code if tier else None

@@ -12,8 +12,9 @@ from partnerportal.models import Membership, Partner, Tenant
 
 from .calendar import is_evaluation_date
 from .grading import RegradeError, RegradeResult, regrade
-from .models import Assessment, Tier, TierPin
+from .models import Assessment, Evaluation, Tier, TierPin
 from .selectors import evaluation_latest_applied
+from .signals import TierChange, tier_changed
 
 
 def evaluation_run(
@@ -23,7 +24,7 @@ def evaluation_run(
 
     Only a tenant's evaluation dates (1 January and 1 July by default), past or future, may be run; a
     date before the latest applied evaluation may only be replayed as a dry run. See grading.regrade for
-    what is written and sent.
+    what is written. After each chunk commits, ``tier_changed`` is sent with the chunk's changes (ids).
     """
     if not is_evaluation_date(tenant, evaluation_date):
         months = ", ".join(str(m) for m in sorted(tenant.evaluation_months))
@@ -39,7 +40,18 @@ def evaluation_run(
                 f"{evaluation_date} is before the latest applied evaluation of {tenant.slug} ({latest}): "
                 "applying it would take tiers back in time. Replay it with a dry run instead."
             )
-    return regrade(tenant=tenant, evaluation_date=evaluation_date, by=by, dry_run=dry_run, **options)
+
+    def announce(changes: list[TierChange]) -> None:
+        # Receivers (the partners' e-mails, duties, diplomas) act on committed data only.
+        transaction.on_commit(
+            lambda: tier_changed.send(
+                sender=Evaluation, tenant_id=tenant.pk, evaluation_date=evaluation_date, changes=changes
+            )
+        )
+
+    return regrade(
+        tenant=tenant, evaluation_date=evaluation_date, by=by, dry_run=dry_run, on_changes=announce, **options
+    )
 
 
 @transaction.atomic

@@ -283,11 +283,18 @@ def test_tier_changed_is_sent_once_per_change_after_commit(dstny, django_capture
     finally:
         tier_changed.disconnect(receiver)
 
-    changes = {(r["partner_id"], r["old_tier"].code, r["new_tier"].code) for r in received}
-    assert len(received) == 2
-    assert changes == {(up.pk, "access", "business"), (down.pk, "business", "starter")}
+    # One signal per committed chunk that changed tiers, with ids only: up and down share the first chunk
+    # of 2, the last chunk (same) changed nothing and sends nothing.
+    tiers = {t.pk: t.code for t in dstny.tiers.values()}
+    changes = [c for r in received for c in r["changes"]]
+    assert len(received) == 1
+    assert {(c.partner_id, tiers[c.old_tier_id], tiers[c.new_tier_id]) for c in changes} == {
+        (up.pk, "access", "business"),
+        (down.pk, "business", "starter"),
+    }
     assert {r["tenant_id"] for r in received} == {dstny.tenant.pk}
-    assert {r["assessment_id"] for r in received} == {assessment_of(up).pk, assessment_of(down).pk}
+    assert {r["evaluation_date"] for r in received} == {JULY_2026}
+    assert {c.assessment_id for c in changes} == {assessment_of(up).pk, assessment_of(down).pk}
 
 
 def test_tier_changed_is_not_sent_before_the_chunk_commits(dstny, django_capture_on_commit_callbacks):
@@ -310,4 +317,4 @@ def test_tier_changed_is_not_sent_before_the_chunk_commits(dstny, django_capture
     finally:
         tier_changed.disconnect(receiver)
 
-    assert [r["partner_id"] for r in received] == [partner.pk]
+    assert [c.partner_id for r in received for c in r["changes"]] == [partner.pk]
