@@ -112,14 +112,14 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def today(self):
-        """Today's date in the tenant's time zone: due dates and evaluations are the tenant's days."""
-        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.timezone))
-
     def save(self, *args, **kwargs):
         if not self.evaluation_months:
             self.evaluation_months = [1, 7]
         super().save(*args, **kwargs)
+
+    def today(self):
+        """Today's date in the tenant's time zone: due dates and evaluations are the tenant's days."""
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.timezone))
 
 
 class TenantDomain(models.Model):

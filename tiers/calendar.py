@@ -2,9 +2,6 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
-
-from django.utils import timezone
 
 from partnerportal.models import Tenant
 
