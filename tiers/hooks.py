@@ -6,6 +6,9 @@
   partner keeps its tier; the assessment records ``why``; the movement is ``held``.
 - ``register_tier_gap(fn)``: ``fn(partner=..., tier=...)`` returns short translated phrases of what the
   partner still lacks for ``tier`` besides revenue ("2 formations"); "Mon statut" joins them to the money.
+- ``register_bench_data(fn)``: ``fn(tenant=..., evaluation_date=...)`` adds the app's synthetic data to the
+  ``bench_regrade`` tenant once its partners and ledger exist (set-based: INSERT … SELECT, not a loop) and
+  returns a line saying what it made, so that the bench times the engine with what it joins.
 """
 
 import datetime as dt
@@ -13,6 +16,7 @@ from collections.abc import Callable, Iterable
 
 _holds: list[Callable[..., Iterable[tuple[int, str]]]] = []
 _gaps: list[Callable[..., list[str]]] = []
+_bench_data: list[Callable[..., str]] = []
 
 
 def register_promotion_hold(fn: Callable[..., Iterable[tuple[int, str]]]) -> None:
@@ -36,3 +40,12 @@ def promotion_holds(*, tenant, evaluation_date: dt.date) -> dict[int, str]:
 
 def tier_gaps(*, partner, tier) -> list[str]:
     return [phrase for fn in _gaps for phrase in fn(partner=partner, tier=tier)]
+
+
+def register_bench_data(fn: Callable[..., str]) -> None:
+    if fn not in _bench_data:
+        _bench_data.append(fn)
+
+
+def bench_data(*, tenant, evaluation_date: dt.date) -> list[str]:
+    return [fn(tenant=tenant, evaluation_date=evaluation_date) for fn in _bench_data]
