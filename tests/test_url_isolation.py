@@ -18,7 +18,7 @@ def portal_url_names() -> set[str]:
 
     def walk(patterns, prefix: str, namespace: str) -> None:
         for pattern in patterns:
-            route = prefix + str(pattern.pattern)
+            route = prefix + str(pattern.pattern).lstrip("^")
             if route.startswith(SKIPPED_PREFIXES):
                 continue
             if isinstance(pattern, URLResolver):

@@ -10,8 +10,7 @@ from django.utils.translation import ngettext
 from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
 
 from . import selectors
-from .calendar import is_evaluation_date, latest_due_date, rolling_window, tenant_today
-from .grading import regrade
+from .calendar import is_evaluation_date, latest_due_date, tenant_today
 from .imports import revenue_import
 from .models import (
     Assessment,
@@ -24,6 +23,7 @@ from .models import (
     Tier,
     TierPin,
 )
+from .services import tier_pin
 from .tasks import regrade_tenant
 
 
@@ -153,6 +153,7 @@ class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
         "down",
         "same",
         "pinned",
+        "held",
         "started_by",
         "finished_at",
     ]
@@ -173,24 +174,20 @@ class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
         form = ManualRunForm(request.POST or None, tenant=tenant, initial={"evaluation_date": due})
         if request.method == "POST":
             if "apply_due" in request.POST and not due_done:
-                regrade_tenant.delay(tenant.pk, due.isoformat(), request.user.pk)
+                regrade_tenant.delay_on_commit(tenant.pk, due.isoformat(), request.user.pk)
                 messages.success(
                     request, _("The evaluation of %(date)s is running.") % {"date": date_format(due)}
                 )
                 return redirect("admin:tiers_evaluation_changelist")
             if "manual_run" in request.POST and form.is_valid():
                 day = form.cleaned_data["evaluation_date"]
-                regrade_tenant.delay(tenant.pk, day.isoformat(), request.user.pk)
+                regrade_tenant.delay_on_commit(tenant.pk, day.isoformat(), request.user.pk)
                 messages.success(
                     request, _("The evaluation of %(date)s is running.") % {"date": date_format(day)}
                 )
                 return redirect("admin:tiers_evaluation_changelist")
-        window = rolling_window(tenant)
-        rows = []
-        result = regrade(
-            tenant=tenant, evaluation_date=window.evaluation_date, dry_run=True, on_row=rows.append
-        )
-        movers = [r for r in rows if r.movement in ("up", "down")]
+        preview = selectors.evaluation_preview(tenant=tenant)
+        window, result, movers = preview.window, preview.result, preview.movers
         context = {
             **self.admin_site.each_context(request),
             "title": _("Tier preview: if we evaluated today"),
@@ -217,6 +214,7 @@ class AssessmentAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
         "applied_tier",
         "movement",
         "reason",
+        "note",
     ]
     list_filter = [
         "evaluation_date",
@@ -243,9 +241,15 @@ class TierPinAdmin(TenantAdminMixin, admin.ModelAdmin):
     exclude = ["created_by"]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new pin goes through the service, as from anywhere else.
+        pin = tier_pin(
+            partner=obj.partner, tier=obj.tier, reason=obj.reason, ends_on=obj.ends_on, by=request.user
+        )
+        form.instance = pin
+        obj.pk = pin.pk
 
 
 @admin.display(description=_("tier"), ordering="current_tier__tier__rank")

@@ -206,6 +206,7 @@ class Evaluation(models.Model):
     down = models.PositiveIntegerField(_("down"), default=0)
     same = models.PositiveIntegerField(_("same"), default=0)
     pinned = models.PositiveIntegerField(_("pinned"), default=0)
+    held = models.PositiveIntegerField(_("held"), default=0)
     error = models.TextField(_("error"), blank=True)
 
     objects = ScopedManager(tenant="tenant")
@@ -242,12 +243,14 @@ class Assessment(models.Model):
         COMPUTED = "computed", _("Computed from revenue")
         PINNED = "pinned", _("Pinned by a manager")
         NO_DATA = "no_data", _("No revenue in the window")
+        HELD = "held", _("Promotion held back by an undone blocking duty")
 
     class Movement(models.TextChoices):
         UP = "up", _("Up")
         DOWN = "down", _("Down")
         SAME = "same", _("Same")
         PINNED = "pinned", _("Pinned")
+        HELD = "held", _("Held")
 
     # The job writes one row per partner and evaluation, so each index and each (deferred) foreign-key
     # check is paid 200,000 times a run. Kept: the (partner, evaluation_date) unique index, the evaluation
@@ -287,6 +290,9 @@ class Assessment(models.Model):
     applied_tier = tier_snapshot(_("applied tier"))
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
     movement = models.CharField(_("movement"), max_length=6, choices=Movement.choices)
+    note = models.CharField(
+        _("note"), max_length=300, blank=True, help_text=_("Why a promotion was held back: the duty undone.")
+    )
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

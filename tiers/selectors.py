@@ -1,15 +1,17 @@
 """Reads of the tiers app: a partner's status as "Mon statut" shows it."""
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
 from partnerportal.models import Partner
 
-from .calendar import Window, add_months, months_between, next_evaluation_date, rolling_window, tenant_today
-from .grading import CENT, Grader, RegradeError
+from .calendar import Window, add_months, next_evaluation_date, rolling_window, tenant_today
+from .engine import RegradeResult, regrade
+from .grading import Grader, RegradeError, Row, assessment_row, monthly_basis, months_counted
 from .models import Assessment, Evaluation, PartnerTier, RevenueEntry, Threshold, Tier
 
 
@@ -47,7 +49,7 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
     today = today or tenant_today(tenant)
     window = rolling_window(tenant, today)
     current = PartnerTier.objects.filter(partner=partner).select_related("tier").first()
-    months = max(1, min(window.months, months_between(partner.date_joined, window.evaluation_date)))
+    months = months_counted(partner.date_joined, window)
     revenue = RevenueEntry.objects.filter(
         partner=partner, month__gte=window.start, month__lte=window.end, category__in=grader.categories
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
@@ -61,12 +63,10 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
     # The next tier above the current one; when today's basis already clears it, the gap is zero and the
     # page says so ("keep it up until the next evaluation").
     next_threshold = next((t for t in thresholds if t.tier.rank > tier.rank), None)
-    basis = (revenue / months).quantize(CENT, ROUND_HALF_UP)
+    basis = monthly_basis(revenue, months)
     gap = None
     if next_threshold is not None:
-        gap = max(Decimal("0"), next_threshold.minimum_monthly - revenue / months).quantize(
-            CENT, ROUND_HALF_UP
-        )
+        gap = monthly_basis(max(Decimal("0"), next_threshold.minimum_monthly * months - revenue), months)
     return PartnerStatus(
         tier=tier,
         since=current.since if current else None,
@@ -144,3 +144,31 @@ def entitlements_tier(*, partner: Partner, as_of: dt.date) -> str | None:
     """The ``tier`` section of ``manage.py entitlements``: the tier's code on ``as_of``."""
     tier = tier_on(partner=partner, day=as_of)
     return tier.code if tier else None
+
+
+def assessment_rows(*, evaluation: Evaluation) -> Iterator[Row]:
+    """The rows of a finished evaluation, streamed, for reports."""
+    queryset = (
+        Assessment.objects.filter(evaluation=evaluation)
+        .select_related("partner", "partner__partner_type", "previous_tier", "computed_tier", "applied_tier")
+        .order_by("partner_id")
+    )
+    for assessment in queryset.iterator(chunk_size=2000):
+        yield assessment_row(assessment)
+
+
+@dataclass
+class EvaluationPreview:
+    window: Window
+    result: RegradeResult
+    movers: list[Row]  # those who would go up or down, or be held back
+
+
+def evaluation_preview(*, tenant) -> EvaluationPreview:
+    """ "If we evaluated today": the engine's dry run over the rolling window; nothing is written."""
+    window = rolling_window(tenant)
+    rows: list[Row] = []
+    result = regrade(tenant=tenant, evaluation_date=window.evaluation_date, dry_run=True, on_row=rows.append)
+    return EvaluationPreview(
+        window=window, result=result, movers=[r for r in rows if r.movement in ("up", "down", "held")]
+    )

@@ -1,6 +1,7 @@
-"""Writes of the tiers app: evaluations, pins, notifications. The engine is in grading.py."""
+"""Writes of the tiers app: evaluations, pins, notifications. The engine is in engine.py, its rule in grading.py."""
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
@@ -11,20 +12,28 @@ from django.utils import timezone, translation
 from partnerportal.models import Membership, Partner, Tenant
 
 from .calendar import is_evaluation_date
-from .grading import RegradeError, RegradeResult, regrade
+from .engine import RegradeResult, regrade
+from .grading import RegradeError, Row
 from .models import Assessment, Evaluation, Tier, TierPin
-from .selectors import evaluation_latest_applied
+from .selectors import assessment_rows, evaluation_latest_applied
 from .signals import TierChange, tier_changed
 
 
 def evaluation_run(
-    *, tenant: Tenant, evaluation_date: dt.date, by=None, dry_run: bool = False, **options
+    *,
+    tenant: Tenant,
+    evaluation_date: dt.date,
+    by=None,
+    dry_run: bool = False,
+    on_row: Callable[[Row], None] | None = None,
+    **options,
 ) -> RegradeResult:
     """Apply (or, with ``dry_run``, simulate) the evaluation of ``evaluation_date``.
 
     Only a tenant's evaluation dates (1 January and 1 July by default), past or future, may be run; a
-    date before the latest applied evaluation may only be replayed as a dry run. See grading.regrade for
-    what is written. After each chunk commits, ``tier_changed`` is sent with the chunk's changes (ids).
+    date before the latest applied evaluation may only be replayed as a dry run. See engine.regrade for
+    what is written. ``on_row`` gets every partner's row (for reports), also of a run already done.
+    After each chunk commits, ``tier_changed`` is sent with the chunk's changes (ids).
     """
     if not is_evaluation_date(tenant, evaluation_date):
         months = ", ".join(str(m) for m in sorted(tenant.evaluation_months))
@@ -49,9 +58,19 @@ def evaluation_run(
             )
         )
 
-    return regrade(
-        tenant=tenant, evaluation_date=evaluation_date, by=by, dry_run=dry_run, on_changes=announce, **options
+    result = regrade(
+        tenant=tenant,
+        evaluation_date=evaluation_date,
+        by=by,
+        dry_run=dry_run,
+        on_row=on_row if dry_run else None,
+        on_changes=announce,
+        **options,
     )
+    if on_row and not dry_run:
+        for row in assessment_rows(evaluation=result.evaluation):
+            on_row(row)
+    return result
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from partnerportal.models import Partner, Tenant
 from partnerportal.tenancy import tenant_scope
-from tiers.grading import RegradeResult
+from tiers.engine import RegradeResult
 from tiers.locks import ADVISORY_NAMESPACE
 from tiers.models import Assessment, Evaluation, PartnerTier, Tier
 from tiers.services import evaluation_run

@@ -132,14 +132,14 @@ def test_the_preview_counts_who_would_move_and_writes_nothing(world, movers, man
     assert response.status_code == 200
     result = response.context["result"]
     assert result.dry_run and result.partners == 2
-    assert result.counts == {"up": 1, "down": 0, "same": 1, "pinned": 0}
+    assert result.counts == {"up": 1, "down": 0, "same": 1, "pinned": 0, "held": 0}
     assert (result.window.start, result.window.end) == (dt.date(2026, 5, 1), dt.date(2026, 10, 31))
     assert [(row.partner_ref, row.applied_tier.code) for row in response.context["movers"]] == [
         (world.a.partner.external_ref, "access")
     ]
     assert response.context["due"] == JULY_2026 and not response.context["due_done"]
     html = response.content.decode()
-    assert "<tr><td>2</td><td>1</td><td>0</td><td>1</td><td>0</td></tr>" in html
+    assert "<tr><td>2</td><td>1</td><td>0</td><td>1</td><td>0</td><td>0</td></tr>" in html
     assert snapshot(world.a.tenant) == before
 
 
@@ -169,8 +169,11 @@ def test_the_preview_tells_the_superuser_whether_this_tenants_due_evaluation_is_
     assert not response.context["due_done"]
 
 
-def test_a_manager_applies_the_due_evaluation_from_the_preview(world, movers, manager_a):
-    response = manager_a.post(PREVIEW, {"apply_due": "1"})
+def test_a_manager_applies_the_due_evaluation_from_the_preview(
+    world, movers, manager_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the run is queued once the request commits
+        response = manager_a.post(PREVIEW, {"apply_due": "1"})
 
     assert response.status_code == 302 and response["Location"] == EVALUATIONS
     evaluation = evaluation_of(world.a.tenant, JULY_2026)
@@ -181,7 +184,9 @@ def test_a_manager_applies_the_due_evaluation_from_the_preview(world, movers, ma
     assert manager_a.get(PREVIEW).context["due_done"]
 
 
-def test_a_manual_run_needs_an_evaluation_date_and_runs_it(world, movers, manager_a):
+def test_a_manual_run_needs_an_evaluation_date_and_runs_it(
+    world, movers, manager_a, django_capture_on_commit_callbacks
+):
     response = manager_a.post(PREVIEW, {"manual_run": "1", "evaluation_date": "2026-03-01", "confirm": "on"})
 
     assert response.status_code == 200
@@ -189,7 +194,10 @@ def test_a_manual_run_needs_an_evaluation_date_and_runs_it(world, movers, manage
     with scopes_disabled():
         assert not Evaluation.objects.exists()
 
-    response = manager_a.post(PREVIEW, {"manual_run": "1", "evaluation_date": "2026-01-01", "confirm": "on"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_a.post(
+            PREVIEW, {"manual_run": "1", "evaluation_date": "2026-01-01", "confirm": "on"}
+        )
 
     assert response.status_code == 302
     evaluation = evaluation_of(world.a.tenant, dt.date(2026, 1, 1))

@@ -229,7 +229,7 @@ def test_a_pin_that_ends_on_or_after_the_date_keeps_its_tier(dstny, ends_on):
     assert assessment.computed_tier == dstny.tiers["starter"]
     assert (assessment.movement, assessment.reason) == ("pinned", "pinned")
     assert tier_of(partner) == dstny.tiers["business"]
-    assert result.counts == {"up": 0, "down": 0, "same": 0, "pinned": 1}
+    assert result.counts == {"up": 0, "down": 0, "same": 0, "pinned": 1, "held": 0}
 
 
 def test_an_expired_pin_does_nothing(dstny):

@@ -1,4 +1,4 @@
-"""How a run of the re-grading engine (tiers/grading.py) behaves: what it writes, idempotent, one at a
+"""How a run of the re-grading engine (tiers/engine.py) behaves: what it writes, idempotent, one at a
 time, resumable, set-based, and the ``tier_changed`` signal. The grading rule itself is in test_grading.py.
 
 Every test grades at 1 July 2026 (window January–June 2026) unless it says otherwise.
@@ -27,7 +27,7 @@ from tests.tiers.helpers import (
     snapshot,
     tier_of,
 )
-from tiers import grading
+from tiers import engine
 from tiers.grading import RegradeError
 from tiers.locks import RegradeInProgress
 from tiers.models import Assessment, Evaluation
@@ -130,7 +130,7 @@ def test_a_second_run_of_the_same_date_writes_nothing(dstny):
     assert result.already_done
     assert snapshot(dstny.tenant) == before
     assert result.partners == 3
-    assert result.counts == {"up": 2, "down": 0, "same": 1, "pinned": 0}
+    assert result.counts == {"up": 2, "down": 0, "same": 1, "pinned": 0, "held": 0}
 
 
 # --- a run: one at a time --------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def test_a_failed_run_is_resumed_without_losing_or_counting_anyone_twice(dstny, 
     partners = [dstny.partner() for _ in range(7)]
     for partner, amount in zip(partners, ["0", "600", "1200", "600", "12000", "0", "600"], strict=True):
         add_revenue(partner, amount)
-    real_write_chunk = grading._write_chunk
+    real_write_chunk = engine._write_chunk
     chunks = []
 
     def dies_on_the_second_chunk(**kwargs):
@@ -186,7 +186,7 @@ def test_a_failed_run_is_resumed_without_losing_or_counting_anyone_twice(dstny, 
             raise RuntimeError("connection to the database lost")
         return real_write_chunk(**kwargs)
 
-    monkeypatch.setattr(grading, "_write_chunk", dies_on_the_second_chunk)
+    monkeypatch.setattr(engine, "_write_chunk", dies_on_the_second_chunk)
 
     with pytest.raises(RuntimeError):
         evaluate(dstny.tenant, chunk_size=3)
@@ -200,7 +200,7 @@ def test_a_failed_run_is_resumed_without_losing_or_counting_anyone_twice(dstny, 
         assert sorted(Assessment.objects.values_list("partner_id", flat=True)) == first_chunk
     assert evaluation.partners == 3
 
-    monkeypatch.setattr(grading, "_write_chunk", real_write_chunk)
+    monkeypatch.setattr(engine, "_write_chunk", real_write_chunk)
     result = evaluate(dstny.tenant, chunk_size=3)
 
     evaluation = evaluation_of(dstny.tenant)

@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from partnerportal.models import Partner
 from partnerportal.tenancy import tenant_scope
 from tiers.calendar import latest_due_date
-from tiers.grading import DEFAULT_CHUNK_SIZE, GRADED_STATUSES, RegradeError, Row
+from tiers.engine import DEFAULT_CHUNK_SIZE
+from tiers.grading import GRADED_STATUSES, RegradeError, Row
 from tiers.locks import RegradeInProgress
 from tiers.services import evaluation_run
 
@@ -112,5 +113,7 @@ class Command(BaseCommand):
                 f"{tenant.slug} evaluation {evaluation_date} over {window.start:%Y-%m}..{window.end:%Y-%m}{mode}"
             )
             self.stdout.write(result.summary())
+            if held := result.held_line():
+                self.stdout.write(held)
             if report:
                 self.stdout.write(f"report: {report}")
