@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 from partnerportal.views import PartnerMemberRequiredMixin
 
 from . import selectors
+from .hooks import tier_gaps
 from .charts import revenue_chart
 
 
@@ -21,12 +22,21 @@ class StatusView(PartnerMemberRequiredMixin, TemplateView):
             return context
         months = selectors.monthly_revenue(partner=partner, categories=status.categories, months=24)
         context["history"] = selectors.assessment_list(partner=partner)
+        if status.next_tier is not None:
+            context["duty_gap"] = join_phrases(tier_gaps(partner=partner, tier=status.next_tier))
         context["chart"] = revenue_chart(
             months=months,
             thresholds=[(t.tier.name, t.minimum_monthly, t.tier.colour) for t in status.thresholds],
             label=_("Qualifying revenue of the last 24 months, with the tier thresholds"),
         )
         return context
+
+
+def join_phrases(phrases: list[str]) -> str:
+    """ "2 trainings", "1 document" -> "2 trainings and 1 document" (translated)."""
+    if len(phrases) < 2:
+        return "".join(phrases)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(phrases[:-1]), "last": phrases[-1]}
 
 
 def tier_css(request):
