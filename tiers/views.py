@@ -5,8 +5,8 @@ from django.views.generic import TemplateView
 from partnerportal.views import PartnerMemberRequiredMixin
 
 from . import selectors
-from .hooks import tier_gaps
 from .charts import revenue_chart
+from .hooks import tier_gaps
 
 
 class StatusView(PartnerMemberRequiredMixin, TemplateView):
