@@ -6,3 +6,11 @@ class BenefitsConfig(AppConfig):
     name = "benefits"
     verbose_name = _("Benefits")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from partnerportal import entitlements, navigation
+
+        from .selectors import entitlements_benefits
+
+        navigation.register(navigation.NavItem("benefits:benefit-list", _("My benefits"), order=20))
+        entitlements.register("benefits", entitlements_benefits, order=20)

@@ -1,0 +1,58 @@
+"""The partner's e-mails about its claims: sent by a task, after commit, at most once per state."""
+
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from partnerportal.models import Membership
+
+from .models import Claim
+
+
+def claim_notify(*, claim_ids: list[int], state: str) -> int:
+    """E-mail the claimer and the partner's administrators that their claims reached ``state``.
+
+    Idempotent: the claims still in ``state`` and not yet notified of it are claimed in one locked update
+    before anything is sent, so a retried task sends nothing twice (at most once, as for tier changes);
+    a claim that has moved on since is not e-mailed about the state it left. Returns the e-mails sent.
+    """
+    with transaction.atomic():
+        claimed = list(
+            Claim.objects.filter(pk__in=claim_ids, state=state)
+            .exclude(notified_state=state)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Claim.objects.filter(pk__in=claimed).update(notified_state=state)
+    if not claimed:
+        return 0
+    claims = list(
+        Claim.objects.filter(pk__in=claimed).select_related(
+            "partner", "partner__tenant", "benefit", "claimed_by", "decided_by"
+        )
+    )
+    admins: dict[int, list[str]] = {}
+    for partner_id, email in Membership.objects.filter(
+        partner_id__in={c.partner_id for c in claims}, role=Membership.Role.ADMIN, user__is_active=True
+    ).values_list("partner_id", "user__email"):
+        admins.setdefault(partner_id, []).append(email)
+    messages = []
+    for claim in claims:
+        to = [claim.claimed_by.email] if claim.claimed_by and claim.claimed_by.is_active else []
+        to += [email for email in admins.get(claim.partner_id, []) if email not in to]
+        if to:
+            messages.append(_claim_email(claim=claim, to=to))
+    if messages:
+        with get_connection() as connection:
+            connection.send_messages(messages)
+    return len(messages)
+
+
+def _claim_email(*, claim: Claim, to: list[str]) -> EmailMultiAlternatives:
+    partner = claim.partner
+    with translation.override(partner.preferred_language or partner.tenant.default_language):
+        context = {"claim": claim, "partner": partner, "tenant": partner.tenant, "benefit": claim.benefit}
+        subject = render_to_string("benefits/emails/claim_decided_subject.txt", context).strip()
+        body = render_to_string("benefits/emails/claim_decided_message.txt", context)
+    return EmailMultiAlternatives(subject, body, to=to)
