@@ -6,3 +6,20 @@ class ObligationsConfig(AppConfig):
     name = "obligations"
     verbose_name = _("Duties")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from partnerportal import entitlements, navigation
+        from partnerportal.admin import partner_list_extend
+        from tiers import hooks
+
+        from . import receivers  # noqa: F401  (connects the receivers)
+        from .admin import ComplianceFilter, compliance_column, with_compliance
+        from .bench import bench_duties
+        from .selectors import entitlements_duties, promotion_holds, tier_gap
+
+        navigation.register(navigation.NavItem("obligations:duty-list", _("My duties"), order=30))
+        entitlements.register("duties", entitlements_duties, order=30)
+        partner_list_extend(column=compliance_column, list_filter=ComplianceFilter, queryset=with_compliance)
+        hooks.register_promotion_hold(promotion_holds)
+        hooks.register_tier_gap(tier_gap)
+        hooks.register_bench_data(bench_duties)

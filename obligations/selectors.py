@@ -1,0 +1,311 @@
+"""Reads of the duties app: the catalogue's rules, a partner's checklist and score, holds, gaps, plans."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from partnerportal.models import Partner
+from tiers.models import GradingPolicy, RevenueEntry, Tier
+from tiers.selectors import tier_on
+
+from .models import (
+    DONE_STATES,
+    UNDONE_STATES,
+    Category,
+    DevelopmentPlan,
+    Duty,
+    DutyFulfilment,
+    FulfilmentState,
+    PlanObjective,
+    ProductLine,
+    SalesForecast,
+)
+
+# --- the catalogue's rules -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DutyRule:
+    """A duty with where it applies, read once so that a whole chunk of partners is matched in memory."""
+
+    duty: Duty
+    tier_ids: frozenset[int]
+    type_ids: frozenset[int]  # empty: every type
+    plan_ids: frozenset[int]  # empty: whatever the plan
+
+    def applies(self, *, tier_id: int | None, type_id: int, plan_id: int | None) -> bool:
+        return (
+            tier_id in self.tier_ids
+            and (not self.type_ids or type_id in self.type_ids)
+            and (not self.plan_ids or plan_id in self.plan_ids)
+        )
+
+
+def duty_rules(*, tenant) -> list[DutyRule]:
+    """Every duty of the tenant with its tiers, types and plans: four queries whatever the catalogue's size."""
+    duties = Duty.objects.filter(tenant=tenant).prefetch_related("tiers", "partner_types", "operator_plans")
+    return [
+        DutyRule(
+            duty=duty,
+            tier_ids=frozenset(t.pk for t in duty.tiers.all()),
+            type_ids=frozenset(t.pk for t in duty.partner_types.all()),
+            plan_ids=frozenset(p.pk for p in duty.operator_plans.all()),
+        )
+        for duty in duties
+    ]
+
+
+def duties_for(*, rules: list[DutyRule], tier_id: int | None, partner: Partner) -> list[Duty]:
+    return [
+        rule.duty
+        for rule in rules
+        if rule.applies(tier_id=tier_id, type_id=partner.partner_type_id, plan_id=partner.operator_plan_id)
+    ]
+
+
+# --- a partner's checklist ------------------------------------------------------------------------------
+
+
+def fulfilment_list(*, partner: Partner) -> QuerySet[DutyFulfilment]:
+    """The partner's duties, those no longer required left out, soonest due first."""
+    return (
+        DutyFulfilment.objects.filter(partner=partner)
+        .exclude(state=FulfilmentState.CLOSED)
+        .select_related("duty")
+        .order_by("due_date", "duty__position", "pk")
+    )
+
+
+def fulfilment_get(*, partner: Partner, pk: int) -> DutyFulfilment | None:
+    return fulfilment_list(partner=partner).select_related("trainee", "decided_by").filter(pk=pk).first()
+
+
+@dataclass
+class Compliance:
+    """``done`` ÷ ``due``; see ``compliance_for``."""
+
+    done: int
+    due: int
+    overdue: list[DutyFulfilment] = field(default_factory=list)
+
+    @property
+    def score(self) -> int | None:
+        """A whole percentage, rounded down (99.6 % is not 100 %); None when nothing is due."""
+        return None if self.due == 0 else self.done * 100 // self.due
+
+
+def _done_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}state__in": DONE_STATES})
+
+
+def _missed_q(today: dt.date, prefix: str = "") -> Q:
+    return Q(
+        **{f"{prefix}state__in": [*UNDONE_STATES, FulfilmentState.EXPIRED], f"{prefix}due_date__lt": today}
+    )
+
+
+def compliance_for(*, partner: Partner, today: dt.date) -> Compliance:
+    """The compliance score of ``partner`` on ``today``: duties done ÷ duties due.
+
+    - *done*: approved or waived (a waived duty was excused by a manager: it counts as fulfilled);
+    - *missed*: still to do, refused, submitted but not yet approved, or expired (a recurring period that
+      ended unfulfilled), with a due date before ``today`` (the due date itself is still on time);
+    - *due* = done + missed. Duties not due yet and not done yet count neither way; duties "no longer
+      required" (the partner left the tier) never count. Nothing due: no score (None), not 100 %.
+
+    ``overdue`` lists the missed duties that can still be fulfilled (not the expired periods).
+    """
+    rows = fulfilment_list(partner=partner)
+    counts = rows.aggregate(done=Count("pk", filter=_done_q()), missed=Count("pk", filter=_missed_q(today)))
+    overdue = list(rows.filter(state__in=UNDONE_STATES, due_date__lt=today))
+    return Compliance(done=counts["done"], due=counts["done"] + counts["missed"], overdue=overdue)
+
+
+def _count_subquery(condition: Q) -> Coalesce:
+    counted = (
+        DutyFulfilment.objects.filter(condition, partner_id=OuterRef("pk"))
+        .order_by()
+        .values("partner_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def partners_with_compliance(queryset: QuerySet[Partner], *, today: dt.date) -> QuerySet[Partner]:
+    """``duties_done`` and ``duties_due`` on each partner (see ``compliance_for``), as two correlated
+    subqueries: one query for the whole list, and no join that would multiply other apps' counts."""
+    return queryset.annotate(
+        duties_done=_count_subquery(_done_q()),
+        duties_due=_count_subquery(_done_q() | _missed_q(today)),
+    )
+
+
+# --- hooks of the tiers engine and "Mon statut" --------------------------------------------------------
+
+
+def promotion_holds(*, tenant, evaluation_date: dt.date) -> list[tuple[int, str]]:
+    """(partner id, why) for each partner with a blocking duty undone (to do, refused, or submitted but not
+    approved) whose due date is before ``evaluation_date``; the earliest due one is the reason.
+
+    One query over the (tenant, state, due_date) index joined to the small catalogue.
+    """
+    rows = (
+        DutyFulfilment.objects.filter(
+            tenant=tenant, state__in=UNDONE_STATES, due_date__lt=evaluation_date, duty__blocking=True
+        )
+        .order_by("partner_id", "due_date", "duty__position")
+        .values_list("partner_id", "duty__code", "duty__title", "due_date")
+    )
+    held, seen = [], set()
+    for partner_id, code, title, due in rows.iterator(chunk_size=5000):
+        if partner_id not in seen:
+            seen.add(partner_id)
+            why = _("%(code)s — %(title)s, due %(date)s") % {
+                "code": code.upper(),
+                "title": title,
+                "date": due.isoformat(),
+            }
+            held.append((partner_id, why))
+    return held
+
+
+def tier_gap(*, partner: Partner, tier: Tier) -> list[str]:
+    """What ``partner`` would still have to do at ``tier``: "2 trainings", "1 document"… (not yet done)."""
+    today = partner.tenant.today()
+    duties = duties_for(rules=duty_rules(tenant=partner.tenant), tier_id=tier.pk, partner=partner)
+    done = set(
+        DutyFulfilment.objects.filter(partner=partner, duty__in=duties, state__in=DONE_STATES).values_list(
+            "duty_id", "period"
+        )
+    )
+    missing: dict[str, int] = {}
+    for duty in duties:
+        if (duty.pk, duty.period_for(today)[0]) not in done:
+            missing[duty.category] = missing.get(duty.category, 0) + 1
+    phrases = {
+        Category.TRAINING: lambda n: ngettext("%(count)d training", "%(count)d trainings", n),
+        Category.DOCUMENT: lambda n: ngettext("%(count)d document", "%(count)d documents", n),
+        Category.SALES: lambda n: ngettext("%(count)d sales duty", "%(count)d sales duties", n),
+        Category.COMMUNICATION: lambda n: ngettext(
+            "%(count)d communication duty", "%(count)d communication duties", n
+        ),
+    }
+    return [phrases[c](missing[c]) % {"count": missing[c]} for c in Category.values if c in missing]
+
+
+def entitlements_duties(*, partner: Partner, as_of: dt.date) -> list[dict]:
+    """The ``duties`` section of ``manage.py entitlements``: the duties of the partner's tier on ``as_of``,
+    each with the state and due date of its fulfilment for the period containing ``as_of`` (``todo`` and
+    null when none has been opened yet)."""
+    tier = tier_on(partner=partner, day=as_of)
+    duties = duties_for(
+        rules=duty_rules(tenant=partner.tenant), tier_id=tier.pk if tier else None, partner=partner
+    )
+    rows = {
+        (f.duty_id, f.period): f
+        for f in DutyFulfilment.objects.filter(partner=partner, duty__in=duties).only(
+            "duty_id", "period", "due_date", "state"
+        )
+    }
+    result = []
+    for duty in duties:
+        found = rows.get((duty.pk, duty.period_for(as_of)[0]))
+        result.append(
+            {
+                "code": duty.code,
+                "title": duty.title,
+                "category": duty.category,
+                "profile": duty.profile or None,
+                "product_line": duty.product_line or None,
+                "format": duty.format or None,
+                "count": duty.count if duty.category == Category.TRAINING else None,
+                "recurrence": duty.recurrence,
+                "blocking": duty.blocking,
+                "due": found.due_date.isoformat() if found else None,
+                "state": found.state if found else FulfilmentState.TO_DO.value,
+            }
+        )
+    return result
+
+
+# --- plan and forecasts ---------------------------------------------------------------------------------
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def plan_get(*, partner: Partner, year: int) -> DevelopmentPlan | None:
+    return DevelopmentPlan.objects.filter(partner=partner, year=year).first()
+
+
+def plan_objectives(*, partner: Partner, year: int) -> dict[tuple[int, str], Decimal]:
+    return {
+        (q, line): amount
+        for q, line, amount in PlanObjective.objects.filter(
+            plan__partner=partner, plan__year=year
+        ).values_list("quarter", "product_line", "amount")
+    }
+
+
+def forecast_amounts(*, partner: Partner, year: int) -> dict[tuple[int, str], Decimal]:
+    return {
+        ((start.month - 1) // 3 + 1, line): amount
+        for start, line, amount in SalesForecast.objects.filter(
+            partner=partner, quarter_start__year=year
+        ).values_list("quarter_start", "product_line", "amount")
+    }
+
+
+@dataclass
+class QuarterFigures:
+    quarter: int
+    start: dt.date
+    objective: Decimal | None
+    forecast: Decimal | None
+    actual: Decimal | None  # None for a quarter that has not started
+
+
+def plan_quarters(*, partner: Partner, year: int, today: dt.date) -> list[QuarterFigures]:
+    """Objective, forecast and actual per quarter of ``year``, all product lines together.
+
+    The revenue ledger has no product line, so the actual is the partner's qualifying revenue (the
+    grading policy's categories) over the quarter's three months, compared with the totals of objectives
+    and forecasts. Three queries.
+    """
+    objectives, forecasts = (
+        plan_objectives(partner=partner, year=year),
+        forecast_amounts(partner=partner, year=year),
+    )
+    policy = GradingPolicy.objects.filter(tenant=partner.tenant).first()
+    categories = policy.qualifying_categories if policy else ["recurring"]
+    by_month = dict(
+        RevenueEntry.objects.filter(partner=partner, month__year=year, category__in=categories)
+        .values("month")
+        .annotate(total=Sum("amount"))
+        .values_list("month", "total")
+    )
+    figures = []
+    for q in range(1, 5):
+        start = dt.date(year, 3 * q - 2, 1)
+
+        def total(values: dict, q=q) -> Decimal | None:
+            found = [amount for (quarter, _line), amount in values.items() if quarter == q]
+            return sum(found, Decimal("0")) if found else None
+
+        actual = None
+        if start <= today:
+            actual = sum(
+                (amount for month, amount in by_month.items() if quarter_start(month) == start), Decimal("0")
+            )
+        figures.append(QuarterFigures(q, start, total(objectives), total(forecasts), actual))
+    return figures
+
+
+PRODUCT_LINES = ProductLine.choices
