@@ -100,10 +100,13 @@ class ClaimAdmin(TenantAdminMixin, admin.ModelAdmin):
             default=Value(2),
             output_field=IntegerField(),
         )
-        return super().get_queryset(request).annotate(queue_order=queue_order)
-
-    def get_ordering(self, request):
-        return ["queue_order", "-created_at"]
+        # The change list falls back on the queryset's order when the admin sets none (a column sort wins).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(queue_order=queue_order)
+            .order_by("queue_order", "-created_at")
+        )
 
     @admin.display(description=_("state"), ordering="state")
     def state_label(self, claim):
