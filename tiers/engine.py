@@ -27,7 +27,7 @@ from .hooks import promotion_holds
 from .locks import RegradeInProgress, regrade_lock
 from .models import Assessment, Evaluation, RevenueEntry, TierPin
 from .signals import TierChange
-from .writers import rows_write
+from .writers import ChunkContext, rows_write
 
 DEFAULT_CHUNK_SIZE = 20000
 
@@ -70,7 +70,7 @@ def _chunks(
     partners = Partner.objects.filter(
         tenant=tenant, status__in=GRADED_STATUSES, date_joined__lt=evaluation_date
     )
-    fields = ["pk", "partner_type_id", "date_joined", "current_tier__tier_id", "current_tier__since"]
+    fields = ["pk", "partner_type_id", "date_joined", "current_tier__tier_id"]
     if not skip_assessed:
         # Previews and dry runs show names; a real run reads them back with its report (assessment_rows).
         fields += ["external_ref", "legal_name", "partner_type__name"]
@@ -95,21 +95,27 @@ def _revenue_totals(tenant: Tenant, grader: Grader, window: Window) -> dict[int,
     """Qualifying revenue per partner over the window: one aggregate for the whole tenant.
 
     One statement lets PostgreSQL pick one hash aggregate over the window; per-chunk range aggregates
-    were at the mercy of the planner (measured: a parallel scan of the whole ledger for every chunk).
+    were at the mercy of the planner (measured: a parallel scan of the whole ledger for every chunk). It is
+    read with a client-side cursor: a server-side one (``iterator()``) makes the planner favour the first
+    rows over the whole result (measured: 3.7 s instead of 1.0 s for 200,000 partners). Room to hash the
+    groups in memory (``work_mem``) spares a sort on disk; 200,000 totals are some 30 MB in Python.
     """
-    return dict(
-        RevenueEntry.objects.filter(
-            tenant=tenant,
-            month__gte=window.start,
-            month__lte=window.end,
-            category__in=grader.categories,
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+        return dict(
+            RevenueEntry.objects.filter(
+                tenant=tenant,
+                month__gte=window.start,
+                month__lte=window.end,
+                category__in=grader.categories,
+            )
+            .order_by()  # Meta.ordering would join the partners for nothing
+            .values("partner_id")
+            .annotate(total=Sum("amount"))
+            .values_list("partner_id", "total")
         )
-        .order_by()  # Meta.ordering would join the partners for nothing
-        .values("partner_id")
-        .annotate(total=Sum("amount"))
-        .values_list("partner_id", "total")
-        .iterator(chunk_size=20000)
-    )
 
 
 def _grade_chunk(
@@ -159,42 +165,16 @@ def _grade_chunk(
 
 def _write_chunk(*, tenant, evaluation, window, graded, by, now) -> list[int]:
     """Write the chunk's assessments and current tiers; returns the assessment ids in ``graded`` order."""
-    by_id = by.pk if by else None
-    assessments = [
-        (
-            tenant.pk,
-            row.partner_id,
-            evaluation.pk,
-            window.evaluation_date,
-            window.start,
-            window.end,
-            row.months,
-            row.revenue,
-            row.basis,
-            row.previous_tier.id if row.previous_tier else None,
-            row.computed_tier.id,
-            row.applied_tier.id,
-            row.reason,
-            row.movement,
-            row.note,
-            by_id,
-            now,
-        )
-        for _, row in graded
-    ]
-    partner_tiers = [
-        (
-            row.partner_id,
-            tenant.pk,
-            row.applied_tier.id,
-            # "since" moves only when the tier does.
-            p["current_tier__since"]
-            if p["current_tier__tier_id"] == row.applied_tier.id
-            else window.evaluation_date,
-        )
-        for p, row in graded
-    ]
-    ids = rows_write(assessments, partner_tiers)
+    context = ChunkContext(
+        tenant_id=tenant.pk,
+        evaluation_id=evaluation.pk,
+        evaluation_date=window.evaluation_date,
+        window_start=window.start,
+        window_end=window.end,
+        applied_by_id=by.pk if by else None,
+        applied_at=now,
+    )
+    ids = rows_write(context=context, rows=[row for _, row in graded])
     counts = {m: 0 for m in Assessment.Movement.values}
     for _, row in graded:
         counts[row.movement] += 1

@@ -42,7 +42,7 @@ def monthly_basis(revenue: Decimal, months: int) -> Decimal:
     return (revenue / months).quantize(CENT, ROUND_HALF_UP)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One partner's result, for reports and previews."""
 
@@ -80,6 +80,7 @@ class Grader:
         self.position = {tier.pk: index for index, tier in enumerate(self.ladder)}
         self.lowest = self.ladder[0]
         self.thresholds: dict[int, list[tuple[Decimal, Tier]]] = {}
+        self._bars: dict[tuple[int, int], list[tuple[Decimal, Tier]]] = {}
         for threshold in Threshold.objects.filter(tenant=tenant).order_by("-minimum_monthly"):
             self.thresholds.setdefault(threshold.partner_type_id, []).append(
                 (threshold.minimum_monthly, self.tiers[threshold.tier_id])
@@ -87,8 +88,14 @@ class Grader:
 
     def computed_tier(self, partner_type_id: int, revenue: Decimal, months: int) -> Tier:
         # Highest threshold first; the comparison is exact (no rounded average decides a tier).
-        for minimum, tier in self.thresholds.get(partner_type_id, []):
-            if revenue >= minimum * months:
+        key = (partner_type_id, months)
+        bars = self._bars.get(key)
+        if bars is None:  # threshold × months, computed once per type and month count, not per partner
+            bars = self._bars[key] = [
+                (minimum * months, tier) for minimum, tier in self.thresholds.get(partner_type_id, [])
+            ]
+        for bar, tier in bars:
+            if revenue >= bar:
                 return tier
         return self.lowest
 

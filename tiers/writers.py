@@ -1,40 +1,22 @@
 """The engine's two hot writes (assessments and current tiers) as plain SQL.
 
 The grading job writes hundreds of thousands of rows: building a model instance per row costs more than
-the database does. On PostgreSQL the rows go through COPY; elsewhere through multi-row INSERTs.
+the database does. On PostgreSQL the assessments go through COPY; elsewhere through multi-row INSERTs.
+The current tiers are then derived from the assessments just written by one INSERT … SELECT … ON CONFLICT
+on both databases, so no second set of rows crosses from Python.
 """
 
 import datetime as dt
 import io
-from decimal import Decimal
+from dataclasses import dataclass
 
 from django.db import connection
 
+from .grading import Row
 from .models import Assessment, PartnerTier
 
-
-def _insert(table: str, columns: list[str], rows: list[tuple], suffix: str = "") -> list[tuple]:
-    """Multi-row INSERT in batches; ``suffix`` may add ON CONFLICT or RETURNING (PostgreSQL and SQLite).
-
-    The grading job writes hundreds of thousands of rows: building a model instance per row costs more
-    than the database does, so the two hot writes are plain SQL here.
-    """
-    returned = []
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    batch = max(1, 900 // len(columns)) if connection.vendor == "sqlite" else 1000
-    with connection.cursor() as cursor:
-        for i in range(0, len(rows), batch):
-            part = rows[i : i + batch]
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(part))} {suffix}",
-                [value for row in part for value in row],
-            )
-            if "RETURNING" in suffix:
-                returned.extend(cursor.fetchall())
-    return returned
-
-
 ASSESSMENT_COLUMNS = [
+    "id",
     "tenant_id",
     "partner_id",
     "evaluation_id",
@@ -53,117 +35,126 @@ ASSESSMENT_COLUMNS = [
     "applied_by_id",
     "applied_at",
 ]
-PARTNER_TIER_COLUMNS = ["partner_id", "tenant_id", "tier_id", "since", "assessment_id"]
-PARTNER_TIER_UPSERT = (
-    "ON CONFLICT (partner_id) DO UPDATE SET tier_id = excluded.tier_id, since = excluded.since, "
-    "assessment_id = excluded.assessment_id"
-)
 
-
+NULL = "\\N"  # COPY's text format
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value: str) -> str:
-    return value.translate(COPY_ESCAPES)
+@dataclass(frozen=True)
+class ChunkContext:
+    """What every assessment of a chunk shares."""
+
+    tenant_id: int
+    evaluation_id: int
+    evaluation_date: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    applied_by_id: int | None
+    applied_at: dt.datetime
 
 
-def _write_postgresql(assessments: list[tuple], partner_tiers: list[tuple]) -> list[int]:
-    """COPY is the fastest way into PostgreSQL.
+def _reserve_ids(cursor, count: int) -> list[int]:
+    """Ids from the assessments' sequence, so that the rows can be written with them (COPY returns none)."""
+    # The sequence's name is looked up once: inside the call, the catalogue would be read for every id.
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Assessment._meta.db_table])
+    (sequence,) = cursor.fetchone()
+    cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
+    return [row[0] for row in cursor.fetchall()]
 
-    Ids are taken from the sequence first, so that the current tiers can point at their assessments;
-    current tiers go through a temporary table into one INSERT … ON CONFLICT. Values are ids, dates,
-    decimals, choice codes and one timestamp, with nothing to escape but NULL; the note (a duty's title,
-    rare) is escaped for COPY's text format.
-    """
-    table, tier_table = Assessment._meta.db_table, PartnerTier._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(assessments)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        lines = []
-        for i, (
-            tenant,
-            partner,
-            evaluation,
-            day,
-            start,
-            end,
-            months,
-            revenue,
-            basis,
-            previous,
-            computed,
-            applied,
-            reason,
-            movement,
-            note,
-            by,
-            at,
-        ) in zip(ids, assessments, strict=True):
-            previous = "\\N" if previous is None else previous
-            by = "\\N" if by is None else by
-            note = _copy_text(note) if note else ""
-            lines.append(
-                f"{i}\t{tenant}\t{partner}\t{evaluation}\t{day}\t{start}\t{end}\t{months}\t{revenue}\t{basis}\t"
-                f"{previous}\t{computed}\t{applied}\t{reason}\t{movement}\t{note}\t{by}\t{at}\n"
-            )
-        cursor.copy_expert(
-            f"COPY {table} (id, {', '.join(ASSESSMENT_COLUMNS)}) FROM STDIN", io.StringIO("".join(lines))
-        )
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS regrade_partner_tier (LIKE {tier_table}) ON COMMIT DELETE ROWS"
-        )
-        # Inside an outer transaction (tests, load_demo) the chunks are only savepoints and "ON COMMIT
-        # DELETE ROWS" has not fired yet.
-        cursor.execute("TRUNCATE regrade_partner_tier")
-        text = "".join(
-            f"{partner}\t{tenant}\t{tier}\t{since}\t{i}\n"
-            for (partner, tenant, tier, since), i in zip(partner_tiers, ids, strict=True)
-        )
-        cursor.copy_expert(
-            f"COPY regrade_partner_tier ({', '.join(PARTNER_TIER_COLUMNS)}) FROM STDIN", io.StringIO(text)
-        )
-        columns = ", ".join(PARTNER_TIER_COLUMNS)
-        cursor.execute(
-            f"INSERT INTO {tier_table} ({columns}) SELECT {columns} FROM regrade_partner_tier {PARTNER_TIER_UPSERT}"
-        )
+
+def _copy_assessments(cursor, context: ChunkContext, rows: list[Row]) -> list[int]:
+    """COPY, the fastest way into PostgreSQL. Values are ids, dates, decimals, choice codes and one
+    timestamp, with nothing to escape but NULL; the note (a duty's title, rare) is escaped for COPY's text
+    format. What the rows share is formatted once."""
+    ids = _reserve_ids(cursor, len(rows))
+    shared = (
+        f"{context.evaluation_id}\t{context.evaluation_date}\t{context.window_start}\t{context.window_end}\t"
+    )
+    tenant = f"{context.tenant_id}\t"
+    by = NULL if context.applied_by_id is None else context.applied_by_id
+    tail = f"\t{by}\t{context.applied_at}\n"
+    lines = [
+        f"{i}\t{tenant}{row.partner_id}\t{shared}{row.months}\t{row.revenue}\t{row.basis}\t"
+        f"{NULL if row.previous_tier is None else row.previous_tier.id}\t{row.computed_tier.id}\t"
+        f"{row.applied_tier.id}\t{row.reason}\t{row.movement}\t{row.note.translate(COPY_ESCAPES)}{tail}"
+        for i, row in zip(ids, rows, strict=True)
+    ]
+    cursor.copy_expert(
+        f"COPY {Assessment._meta.db_table} ({', '.join(ASSESSMENT_COLUMNS)}) FROM STDIN",
+        io.StringIO("".join(lines)),
+    )
     return ids
 
 
-def _write_generic(assessments: list[tuple], partner_tiers: list[tuple]) -> list[int]:
+def _insert_assessments(cursor, context: ChunkContext, rows: list[Row]) -> list[int]:
+    """Multi-row INSERTs … RETURNING (SQLite 3.35+), in batches under SQLite's 999 parameters."""
     ops = connection.ops
-    adapters = {
-        dt.datetime: ops.adapt_datetimefield_value,
-        dt.date: ops.adapt_datefield_value,
-        Decimal: lambda value: ops.adapt_decimalfield_value(value, 14, 2),
-    }
-
-    def adapt(row):
-        return tuple(adapters[type(v)](v) if type(v) in adapters else v for v in row)
-
-    returned = dict(
-        _insert(
-            Assessment._meta.db_table,
-            ASSESSMENT_COLUMNS,
-            [adapt(row) for row in assessments],
-            suffix="RETURNING partner_id, id",
+    shared = [
+        ops.adapt_datefield_value(context.evaluation_date),
+        ops.adapt_datefield_value(context.window_start),
+        ops.adapt_datefield_value(context.window_end),
+    ]
+    at = ops.adapt_datetimefield_value(context.applied_at)
+    columns = ASSESSMENT_COLUMNS[1:]
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    batch = max(1, 900 // len(columns)) if connection.vendor == "sqlite" else 1000
+    returned: dict[int, int] = {}
+    for start in range(0, len(rows), batch):
+        part = rows[start : start + batch]
+        values = []
+        for row in part:
+            values += [
+                context.tenant_id,
+                row.partner_id,
+                context.evaluation_id,
+                *shared,
+                row.months,
+                ops.adapt_decimalfield_value(row.revenue, 14, 2),
+                ops.adapt_decimalfield_value(row.basis, 14, 2),
+                row.previous_tier.id if row.previous_tier else None,
+                row.computed_tier.id,
+                row.applied_tier.id,
+                row.reason,
+                row.movement,
+                row.note,
+                context.applied_by_id,
+                at,
+            ]
+        cursor.execute(
+            f"INSERT INTO {Assessment._meta.db_table} ({', '.join(columns)}) "
+            f"VALUES {', '.join([placeholders] * len(part))} RETURNING partner_id, id",
+            values,
         )
+        returned.update(cursor.fetchall())
+    return [returned[row.partner_id] for row in rows]
+
+
+def _upsert_current_tiers(cursor, context: ChunkContext, low: int, high: int) -> None:
+    """Each assessed partner's current tier, from the chunk's assessments (ids ``low`` to ``high`` of the
+    evaluation). "since" moves only when the tier does; on the right of SET, the table's name is the row
+    as it was."""
+    table, tiers = Assessment._meta.db_table, PartnerTier._meta.db_table
+    cursor.execute(
+        f"""
+        INSERT INTO {tiers} (partner_id, tenant_id, tier_id, since, assessment_id)
+        SELECT partner_id, tenant_id, applied_tier_id, evaluation_date, id FROM {table}
+        WHERE evaluation_id = %s AND id BETWEEN %s AND %s
+        ON CONFLICT (partner_id) DO UPDATE SET
+            since = CASE WHEN {tiers}.tier_id = excluded.tier_id THEN {tiers}.since ELSE excluded.since END,
+            tier_id = excluded.tier_id,
+            assessment_id = excluded.assessment_id
+        """,
+        [context.evaluation_id, low, high],
     )
-    ids = [returned[row[1]] for row in assessments]
-    _insert(
-        PartnerTier._meta.db_table,
-        PARTNER_TIER_COLUMNS,
-        [adapt((*row[:4], i)) for i, row in zip(ids, partner_tiers, strict=True)],
-        suffix=PARTNER_TIER_UPSERT,
-    )
+
+
+def rows_write(*, context: ChunkContext, rows: list[Row]) -> list[int]:
+    """Insert an assessment per row and upsert each partner's current tier pointing at it; returns the
+    assessment ids in the order of ``rows``."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ids = _copy_assessments(cursor, context, rows)
+        else:
+            ids = _insert_assessments(cursor, context, rows)
+        _upsert_current_tiers(cursor, context, min(ids), max(ids))
     return ids
-
-
-def rows_write(assessments: list[tuple], partner_tiers: list[tuple]) -> list[int]:
-    """Insert ``assessments`` (ASSESSMENT_COLUMNS) and upsert ``partner_tiers`` (partner, tenant, tier,
-    since), each current tier pointing at its assessment; returns the assessment ids in order."""
-    if connection.vendor == "postgresql":
-        return _write_postgresql(assessments, partner_tiers)
-    return _write_generic(assessments, partner_tiers)

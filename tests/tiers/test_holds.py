@@ -101,14 +101,24 @@ def test_the_dry_run_and_the_command_show_who_is_held(dstny, holds, tmp_path):
 
     out = io.StringIO()
     call_command(
-        "regrade", "--tenant", "dstny", "--as-of", "2026-07-01", "--dry-run", "--report", str(report), stdout=out
+        "regrade",
+        "--tenant",
+        "dstny",
+        "--as-of",
+        "2026-07-01",
+        "--dry-run",
+        "--report",
+        str(report),
+        stdout=out,
     )
 
     lines = out.getvalue().splitlines()
     assert "partners 1, up 0, down 0, same 0, pinned 0, seconds" in lines[1]
     assert lines[2] == "held 1"
     rows = list(csv.DictReader(report.open(encoding="utf-8")))
-    assert [(r["partner"], r["new_tier"], r["movement"]) for r in rows] == [("Retenue SAS", "Starter", "held")]
+    assert [(r["partner"], r["new_tier"], r["movement"]) for r in rows] == [
+        ("Retenue SAS", "Starter", "held")
+    ]
 
 
 def test_mon_statut_says_the_duties_missing_besides_the_money(world, client_for, monkeypatch):
