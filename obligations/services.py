@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,7 +26,6 @@ from .models import (
     EvidenceKind,
     FulfilmentState,
     PlanObjective,
-    Recurrence,
     SalesForecast,
     new_document_name,
 )
@@ -72,8 +71,9 @@ def duties_apply_tier_changes(
         "pk", "partner_type_id", "operator_plan_id"
     ):
         groups[(new_tier[pk], type_id, plan_id)].append(pk)
-    opened = reopened = closed = 0
+    reopened = closed = 0
     with transaction.atomic():
+        before = DutyFulfilment.objects.filter(tenant=tenant).count()
         for (tier_id, type_id, plan_id), partner_ids in groups.items():
             applicable = [
                 r.duty for r in rules if r.applies(tier_id=tier_id, type_id=type_id, plan_id=plan_id)
@@ -83,30 +83,30 @@ def duties_apply_tier_changes(
                 .exclude(duty__in=applicable)
                 .update(state=FulfilmentState.CLOSED)
             )
-            rows = []
-            for duty in applicable:
-                period, end, due = _period_and_due(duty, evaluation_date)
-                reopened += DutyFulfilment.objects.filter(
-                    partner_id__in=partner_ids, duty=duty, period=period, state=FulfilmentState.CLOSED
-                ).update(
-                    state=FulfilmentState.TO_DO, due_date=due, reminded_at=None, overdue_notified_at=None
+            if not applicable:
+                continue
+            periods = {duty.pk: _period_and_due(duty, evaluation_date) for duty in applicable}
+            # One update reopens, whatever the duties: the due date is picked per duty in SQL.
+            reopen = Q()
+            for duty_id, (period, _end, _due) in periods.items():
+                reopen |= Q(duty_id=duty_id, period=period)
+            reopened += DutyFulfilment.objects.filter(
+                reopen, partner_id__in=partner_ids, state=FulfilmentState.CLOSED
+            ).update(
+                state=FulfilmentState.TO_DO,
+                due_date=Case(*(When(duty_id=pk, then=Value(due)) for pk, (_p, _e, due) in periods.items())),
+                reminded_at=None,
+                overdue_notified_at=None,
+            )
+            rows = [
+                DutyFulfilment(
+                    tenant=tenant, partner_id=pk, duty_id=duty_id, period=period, period_end=end, due_date=due
                 )
-                rows.extend(
-                    DutyFulfilment(
-                        tenant=tenant,
-                        partner_id=pk,
-                        duty=duty,
-                        period=period,
-                        period_end=end,
-                        due_date=due,
-                    )
-                    for pk in partner_ids
-                )
-            before = DutyFulfilment.objects.filter(tenant=tenant).count() if rows else 0
-            for start in range(0, len(rows), BULK_BATCH):
-                DutyFulfilment.objects.bulk_create(rows[start : start + BULK_BATCH], ignore_conflicts=True)
-            if rows:
-                opened += DutyFulfilment.objects.filter(tenant=tenant).count() - before
+                for duty_id, (period, end, due) in periods.items()
+                for pk in partner_ids
+            ]
+            DutyFulfilment.objects.bulk_create(rows, batch_size=BULK_BATCH, ignore_conflicts=True)
+        opened = DutyFulfilment.objects.filter(tenant=tenant).count() - before
     return {"opened": opened, "reopened": reopened, "closed": closed}
 
 
@@ -127,14 +127,22 @@ def duties_sync(*, tenant: Tenant) -> dict[str, int]:
     return totals
 
 
+LATE_ENTRY_DAYS = 31
+
+
 def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
-    """The daily roll of recurring duties: expire the periods that ended unfulfilled, open the current one.
+    """The daily roll: expire the periods that ended unfulfilled, open what is missing for the current one.
 
     Expired: a yearly or quarterly period whose last day is past with the duty still to do or refused
     (evidence submitted in time stays for review). A *missed* once-only duty is never expired: it stays
     "to do" and shows as overdue until it is done, waived or no longer required.
-    Opened: for each recurring duty (a handful), the partners whose current tier it applies to and who
-    have no fulfilment for the period containing ``today``: one select and batched inserts per duty.
+
+    Opened: for each duty (a handful), the partners whose current tier it applies to and who have no
+    fulfilment for the period containing ``today`` (one select, batched inserts). This opens the new
+    periods of recurring duties, the duties of partners whose first assessment kept them at the entry tier
+    (no tier change, so no ``tier_changed``), and duties added to the catalogue. Due ``due_days`` after the
+    later of the partner's tier entry and the period's start; when that is more than a month ago (a duty
+    new to the catalogue), after today, so that nobody is overdue the day a duty is created.
     """
     with transaction.atomic():
         expired = DutyFulfilment.objects.filter(
@@ -143,8 +151,6 @@ def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
         opened = 0
         for rule in duty_rules(tenant=tenant):
             duty = rule.duty
-            if duty.recurrence == Recurrence.ONCE:
-                continue
             period, end = duty.period_for(today)
             partners = PartnerTier.objects.filter(tenant=tenant, tier_id__in=rule.tier_ids).exclude(
                 Exists(
@@ -155,14 +161,21 @@ def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
                 partners = partners.filter(partner__partner_type_id__in=rule.type_ids)
             if rule.plan_ids:
                 partners = partners.filter(partner__operator_plan_id__in=rule.plan_ids)
-            ids = list(partners.values_list("partner_id", flat=True))
-            due = period + dt.timedelta(days=duty.due_days)
-            rows = [
-                DutyFulfilment(
-                    tenant=tenant, partner_id=pk, duty=duty, period=period, period_end=end, due_date=due
+            rows = []
+            for pk, since in partners.values_list("partner_id", "since").iterator(chunk_size=BULK_BATCH):
+                entry = max(since, period)
+                if entry < today - dt.timedelta(days=LATE_ENTRY_DAYS):
+                    entry = today
+                rows.append(
+                    DutyFulfilment(
+                        tenant=tenant,
+                        partner_id=pk,
+                        duty=duty,
+                        period=period,
+                        period_end=end,
+                        due_date=entry + dt.timedelta(days=duty.due_days),
+                    )
                 )
-                for pk in ids
-            ]
             DutyFulfilment.objects.bulk_create(rows, batch_size=BULK_BATCH, ignore_conflicts=True)
             opened += len(rows)
     return {"expired": expired, "opened": opened}

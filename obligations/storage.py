@@ -2,18 +2,20 @@
 
 Evidence (signed charters, contracts, certificates) is personal and commercial data: it is only ever
 served by ``DocumentDownloadView`` after a permission check, never by the web server or the media URL.
-The root is ``settings.PRIVATE_MEDIA_ROOT`` when set (read at each call, so that tests can point it at
-a temporary directory), else ``BASE_DIR / "private"``.
+The root is ``settings.PRIVATE_MEDIA_ROOT`` when set, else a ``private`` folder beside MEDIA_ROOT
+(``BASE_DIR / "private"`` by default); it is read at each call, so that tests can point it elsewhere.
 """
 
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 
 
 def private_root() -> str:
-    return os.fspath(getattr(settings, "PRIVATE_MEDIA_ROOT", settings.BASE_DIR / "private"))
+    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None)
+    return os.fspath(root or Path(settings.MEDIA_ROOT).resolve().parent / "private")
 
 
 class PrivateStorage(FileSystemStorage):

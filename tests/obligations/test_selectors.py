@@ -1,0 +1,136 @@
+"""Reads: the hold query (one query), the compliance score, the tier gap, the entitlements section."""
+
+import datetime as dt
+import json
+from io import StringIO
+
+from django.core.management import call_command
+from django.utils import translation
+
+from obligations import selectors
+from obligations.models import FulfilmentState
+from partnerportal.tenancy import tenant_scope
+from tests.obligations.factories import DutyFactory, DutyFulfilmentFactory, TrainingDutyFactory
+
+EVALUATION = dt.date(2027, 1, 1)
+
+
+def test_holds_one_query_first_overdue_blocking_duty_per_partner(world, django_assert_num_queries):
+    a, other = world.a.partner, world.a.other_partner
+    charter = DutyFactory(tenant=world.a.tenant, code="charte", title="Charte partenaire", blocking=True)
+    contract = DutyFactory(tenant=world.a.tenant, code="contrat", title="Contrat", blocking=True)
+    light = DutyFactory(tenant=world.a.tenant, code="fiche", blocking=False)
+    DutyFulfilmentFactory(partner=a, duty=contract, due_date=dt.date(2026, 6, 1))
+    DutyFulfilmentFactory(partner=a, duty=charter, due_date=dt.date(2026, 5, 1))
+    DutyFulfilmentFactory(
+        partner=other, duty=charter, due_date=dt.date(2026, 5, 1), state=FulfilmentState.APPROVED
+    )
+    DutyFulfilmentFactory(partner=other, duty=light, due_date=dt.date(2026, 5, 1))  # not blocking
+    DutyFulfilmentFactory(partner=other, duty=contract, due_date=EVALUATION)  # not yet due
+    DutyFulfilmentFactory(partner=world.b.partner, due_date=dt.date(2026, 5, 1), duty__blocking=True)
+
+    with tenant_scope(world.a.tenant), django_assert_num_queries(1), translation.override("en"):
+        held = selectors.promotion_holds(tenant=world.a.tenant, evaluation_date=EVALUATION)
+
+    assert held == [(a.pk, "CHARTE — Charte partenaire, due 2026-05-01")]
+
+
+def test_submitted_but_not_approved_still_holds_waived_does_not(world):
+    duty = DutyFactory(tenant=world.a.tenant, blocking=True)
+    DutyFulfilmentFactory(partner=world.a.partner, duty=duty, state=FulfilmentState.SUBMITTED)
+    DutyFulfilmentFactory(partner=world.a.other_partner, duty=duty, state=FulfilmentState.WAIVED)
+    with tenant_scope(world.a.tenant):
+        held = selectors.promotion_holds(tenant=world.a.tenant, evaluation_date=EVALUATION)
+    assert [pk for pk, _why in held] == [world.a.partner.pk]
+
+
+def test_compliance_score(world):
+    today = dt.date(2026, 11, 20)
+    p = world.a.partner
+    for state, due in (
+        (FulfilmentState.APPROVED, dt.date(2027, 1, 1)),  # done early: counts
+        (FulfilmentState.WAIVED, dt.date(2026, 1, 1)),
+        (FulfilmentState.TO_DO, dt.date(2026, 5, 1)),  # missed
+        (FulfilmentState.EXPIRED, dt.date(2026, 5, 1)),  # missed
+        (FulfilmentState.TO_DO, today),  # due today: still on time
+        (FulfilmentState.CLOSED, dt.date(2026, 1, 1)),  # no longer required: never counts
+    ):
+        DutyFulfilmentFactory(partner=p, state=state, due_date=due)
+    with tenant_scope(world.a.tenant):
+        compliance = selectors.compliance_for(partner=p, today=today)
+        nothing = selectors.compliance_for(partner=world.a.other_partner, today=today)
+    assert (compliance.done, compliance.due, compliance.score) == (2, 4, 50)
+    assert len(compliance.overdue) == 1
+    assert nothing.score is None
+
+
+def test_tier_gap_counts_what_is_left_at_a_tier(programmes, world):
+    access = programmes["a"].tiers["access"]
+    first = TrainingDutyFactory(tenant=world.a.tenant, tiers=[access])
+    TrainingDutyFactory(tenant=world.a.tenant, tiers=[access])
+    TrainingDutyFactory(tenant=world.a.tenant, tiers=[access])
+    DutyFactory(tenant=world.a.tenant, tiers=[access])
+    DutyFactory(tenant=world.a.tenant, tiers=[access], partner_types=[world.a.operator_type])  # not theirs
+    DutyFulfilmentFactory(partner=world.a.partner, duty=first, state=FulfilmentState.APPROVED)
+    with tenant_scope(world.a.tenant), translation.override("fr"):
+        assert selectors.tier_gap(partner=world.a.partner, tier=access) == ["1 document", "2 formations"]
+
+
+def test_the_entitlements_command_prints_the_duties(programmes, world):
+    access, starter = programmes["a"].tiers["access"], programmes["a"].tiers["starter"]
+    charter = DutyFactory(
+        tenant=world.a.tenant, code="charte", title="Charte", tiers=[starter, access], blocking=True
+    )
+    TrainingDutyFactory(
+        tenant=world.a.tenant,
+        code="webinars",
+        tiers=[starter],
+        count=3,
+        format="webinar",
+        profile="sales",
+        product_line="data",
+    )
+    DutyFactory(tenant=world.a.tenant, code="ops", tiers=[starter], partner_types=[world.a.operator_type])
+    DutyFulfilmentFactory(partner=world.a.partner, duty=charter, due_date=dt.date(2026, 5, 1))
+    out = StringIO()
+
+    call_command(
+        "entitlements",
+        "--tenant",
+        "alpha",
+        "--partner",
+        world.a.partner.external_ref,
+        "--as-of",
+        "2026-11-20",
+        stdout=out,
+    )
+
+    duties = json.loads(out.getvalue())["duties"]
+    assert duties == [
+        {
+            "code": "charte",
+            "title": "Charte",
+            "category": "document",
+            "profile": None,
+            "product_line": None,
+            "format": None,
+            "count": None,
+            "recurrence": "once",
+            "blocking": True,
+            "due": "2026-05-01",
+            "state": "todo",
+        },
+        {
+            "code": "webinars",
+            "title": duties[1]["title"],
+            "category": "training",
+            "profile": "sales",
+            "product_line": "data",
+            "format": "webinar",
+            "count": 3,
+            "recurrence": "once",
+            "blocking": False,
+            "due": None,
+            "state": "todo",
+        },
+    ]

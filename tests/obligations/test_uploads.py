@@ -1,0 +1,122 @@
+"""Evidence uploads: checked by content, stored privately under generated names, served only to the owner
+partner's people and the tenant's managers."""
+
+import os
+
+import pytest
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from obligations.models import FulfilmentState
+from obligations.uploads import MAX_BYTES
+from tests.obligations.conftest import JPEG, PDF, PNG, upload
+from tests.obligations.factories import DutyFulfilmentFactory
+from tests.obligations.helpers import reload
+
+
+@pytest.fixture
+def fulfilment(world):
+    return DutyFulfilmentFactory(partner=world.a.partner, duty__title="Charte partenaire")
+
+
+def files_under(root) -> list[str]:
+    return [os.path.join(d, f) for d, _dirs, names in os.walk(root) for f in names]
+
+
+def post_file(client, fulfilment, file):
+    return client.post(reverse("obligations:fulfilment-upload", args=[fulfilment.pk]), {"document": file})
+
+
+@pytest.mark.parametrize("content", [PDF, PNG, JPEG])
+def test_a_pdf_png_or_jpeg_is_stored_and_submitted(world, client_for, fulfilment, private_root, content):
+    response = post_file(client_for(world.a.tenant, world.a.sales), fulfilment, upload(content))
+
+    assert response.status_code == 302
+    stored = reload(fulfilment)
+    assert stored.state == FulfilmentState.SUBMITTED and stored.submitted_by == world.a.sales
+    assert stored.document.name.startswith(f"tenants/{world.a.tenant.pk}/duties/")
+    assert (private_root / stored.document.name).read_bytes() == content
+
+
+@pytest.mark.parametrize("content", [b"MZ\x90\x00\x03" + b"\x00" * 64, b"\x7fELF\x02\x01\x01" + b"\x00" * 64])
+def test_an_executable_renamed_pdf_is_refused_with_a_clear_message(
+    world, client_for, fulfilment, private_root, content
+):
+    response = post_file(
+        client_for(world.a.tenant, world.a.admin), fulfilment, upload(content, "contrat.pdf")
+    )
+
+    assert response.status_code == 400
+    assert "ni un PDF, ni une image PNG ou JPEG" in response.content.decode()
+    assert reload(fulfilment).state == FulfilmentState.TO_DO
+    assert files_under(private_root) == []
+
+
+def test_a_file_over_10_mb_is_refused_with_the_limit(world, client_for, fulfilment, private_root):
+    big = PDF + b"0" * (11 * 1024 * 1024)
+    response = post_file(client_for(world.a.tenant, world.a.admin), fulfilment, upload(big))
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "10,0" in body or "10.0" in body  # "la limite est de 10,0 Mo"
+    assert files_under(private_root) == []
+    assert MAX_BYTES == 10 * 1024 * 1024
+
+
+def test_a_path_in_the_file_name_is_ignored(world, client_for, fulfilment, private_root):
+    post_file(client_for(world.a.tenant, world.a.admin), fulfilment, upload(PDF, "../../etc/passwd.pdf"))
+
+    stored = reload(fulfilment)
+    assert stored.document_name == "passwd.pdf"
+    assert ".." not in stored.document.name and "passwd" not in stored.document.name
+    assert [os.path.relpath(p, private_root) for p in files_under(private_root)] == [stored.document.name]
+
+
+def test_the_owner_and_a_manager_download_others_get_404(world, client_for, fulfilment):
+    post_file(client_for(world.a.tenant, world.a.admin), fulfilment, upload(PDF, "Charte signée.pdf"))
+    url = reverse("obligations:fulfilment-document", args=[fulfilment.pk])
+
+    for user in (world.a.sales, world.a.manager):
+        response = client_for(world.a.tenant, user).get(url)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == PDF
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Disposition"].startswith("attachment;")
+    assert client_for(world.a.tenant, world.a.other_admin).get(url).status_code == 404
+    assert client_for(world.b.tenant, world.b.admin).get(url).status_code == 404
+    assert client_for(world.b.tenant, world.b.manager).get(url).status_code == 404
+    assert client_for(world.a.tenant).get(url).status_code == 302  # to sign-in
+
+
+def test_another_partners_duty_cannot_be_uploaded_to(world, client_for, fulfilment, private_root):
+    for tenant, user in ((world.a.tenant, world.a.other_admin), (world.b.tenant, world.b.admin)):
+        assert post_file(client_for(tenant, user), fulfilment, upload()).status_code == 404
+    assert files_under(private_root) == []
+    assert reload(fulfilment).state == FulfilmentState.TO_DO
+
+
+def test_a_refused_document_can_be_replaced_and_the_old_file_goes(
+    world, client_for, fulfilment, private_root, django_capture_on_commit_callbacks
+):
+    client = client_for(world.a.tenant, world.a.admin)
+    post_file(client, fulfilment, upload(PDF, "v1.pdf"))
+    first = reload(fulfilment).document.name
+    with scopes_disabled():
+        type(fulfilment).objects.filter(pk=fulfilment.pk).update(
+            state=FulfilmentState.REFUSED, reason="Illisible"
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_file(client, fulfilment, upload(PNG, "v2.png")).status_code == 302
+
+    stored = reload(fulfilment)
+    assert stored.state == FulfilmentState.SUBMITTED and stored.reason == ""
+    assert [os.path.relpath(p, private_root) for p in files_under(private_root)] == [stored.document.name]
+    assert stored.document.name != first
+
+
+def test_the_storage_has_no_public_url(fulfilment):
+    from obligations.storage import private_storage
+
+    with pytest.raises(ValueError):
+        private_storage().url("tenants/1/duties/x.pdf")
