@@ -9,6 +9,8 @@ from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -66,7 +68,7 @@ class ClaimStateFilter(admin.SimpleListFilter):
 
 @admin.register(Claim)
 class ClaimAdmin(TenantAdminMixin, admin.ModelAdmin):
-    list_display = ["partner", "benefit", "state_label", "period_start", "claimed_by", "created_at", "decide"]
+    list_display = ["partner", "benefit", "state", "decide", "claimed_on", "period_start"]
     list_filter = [ClaimStateFilter, ("benefit", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["partner", "benefit", "claimed_by", "tenant"]
     search_fields = ["partner__external_ref", "partner__legal_name", "partner__trade_name", "benefit__title"]
@@ -94,25 +96,27 @@ class ClaimAdmin(TenantAdminMixin, admin.ModelAdmin):
         return False  # a claim is a record; a refusal or a cancellation closes it
 
     def get_queryset(self, request):
+        # The queue: pending claims first, then approved ones, the newest first within each (a sorted column
+        # wins). The annotation must exist before the ordering is applied, hence no super() here.
         queue_order = Case(
             When(state=Claim.State.PENDING, then=Value(0)),
             When(state=Claim.State.APPROVED, then=Value(1)),
             default=Value(2),
             output_field=IntegerField(),
         )
-        # The change list falls back on the queryset's order when the admin sets none (a column sort wins).
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(queue_order=queue_order)
-            .order_by("queue_order", "-created_at")
+        return self.model._default_manager.annotate(queue_order=queue_order).order_by(
+            *self.get_ordering(request)
         )
 
-    @admin.display(description=_("state"), ordering="state")
-    def state_label(self, claim):
-        if claim.state == Claim.State.REFUSED:
-            return format_html("{} — {}", claim.get_state_display(), claim.refusal_reason)
-        return claim.get_state_display()
+    def get_ordering(self, request):
+        return ["queue_order", "-created_at"]
+
+    class Media:
+        css = {"all": ["benefits/admin.css"]}
+
+    @admin.display(description=_("claimed"), ordering="created_at")
+    def claimed_on(self, claim):
+        return date_format(timezone.localtime(claim.created_at), "SHORT_DATE_FORMAT")
 
     @admin.display(description=_("decide"))
     def decide(self, claim):

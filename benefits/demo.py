@@ -560,8 +560,12 @@ def benefits_demo_load(context: DemoContext) -> str:
         open_ = [e for e in overview.claimables if not e.expired and e.period_start]
         if not open_:
             continue
-        entitlement = rng.choice(open_)
+        # A pending claim is one a manager must look at: of a benefit that needs approval, when there is one.
+        reviewed = [e for e in open_ if e.benefit.requires_approval]
+        entitlement = rng.choice(reviewed if state == S.PENDING and reviewed else open_)
         reason = rng.choice(REFUSALS) if state == S.REFUSED else ""
+        if state == S.PENDING and not entitlement.benefit.requires_approval:
+            state = S.APPROVED  # what the portal does with a claim that needs no approval
         claimed_on = max(entitlement.period_start, today - dt.timedelta(days=rng.randint(3, 40)))
         rows.append(
             _claim_row(

@@ -28,17 +28,16 @@ def state_of(claim) -> tuple:
 
 
 def test_the_queue_shows_pending_claims_first_with_their_buttons(world, cat, manager):
-    done = ClaimFactory(
-        partner=world.a.partner, benefit=cat.training, state="fulfilled", period_start=dt.date(2025, 1, 1)
-    )
     waiting = ClaimFactory(
         partner=world.a.other_partner, benefit=cat.training, period_start=dt.date(2024, 1, 1)
     )
+    approved = ClaimFactory(partner=world.a.partner, benefit=cat.training, state="approved")
+    done = ClaimFactory(partner=world.a.partner, benefit=cat.training, state="fulfilled")  # the newest
 
     response = manager.get(QUEUE)
 
     assert response.status_code == 200
-    assert [c.pk for c in response.context["cl"].result_list] == [waiting.pk, done.pk]
+    assert [c.pk for c in response.context["cl"].result_list] == [waiting.pk, approved.pk, done.pk]
     page = response.content.decode()
     assert reverse("admin:benefits_claim_approve", args=[waiting.pk]) in page
     assert reverse("admin:benefits_claim_approve", args=[done.pk]) not in page
