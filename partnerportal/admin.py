@@ -61,8 +61,9 @@ def partner_list_extend(**kwargs) -> None:
 
 @admin.register(Partner)
 class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
-    # Narrow enough for the admin's layout; the plan and join date are filters and on the page.
-    list_display = ["legal_name", "external_ref", "partner_type", "status", "city"]
+    # Narrow enough for the admin's layout once the apps add their columns (tier, duties); the plan, join
+    # date and city are filters, search fields and on the page.
+    list_display = ["legal_name", "external_ref", "partner_type", "status"]
     list_filter = [
         "status",
         ("partner_type", admin.RelatedOnlyFieldListFilter),
