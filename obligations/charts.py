@@ -13,6 +13,10 @@ WIDTH, HEIGHT = 760, 280
 LEFT, RIGHT, TOP, BOTTOM = 72, 20, 20, 56
 
 
+def label_of(quarter) -> str:
+    return _("Q%(quarter)d %(year)d") % {"quarter": quarter.quarter, "year": quarter.start.year}
+
+
 def plan_chart(*, quarters, label: str) -> SafeString:
     """Three bars per quarter (objective, forecast, actual); a missing figure leaves its slot empty."""
     series = (
@@ -50,12 +54,12 @@ def plan_chart(*, quarters, label: str) -> SafeString:
             height = float(amount / ceiling) * plot_h
             parts.append(
                 f'<rect x="{x0 + s * bar:.1f}" y="{TOP + plot_h - height:.1f}" width="{bar * 0.9:.1f}" '
-                f'height="{height:.1f}" class="plan-chart__{key}"><title>Q{quarter.quarter} — {escape(name)} : '
+                f'height="{height:.1f}" class="plan-chart__{key}"><title>{escape(label_of(quarter))} — {escape(name)} : '
                 f"{number_format(amount, 2, force_grouping=True)} €</title></rect>"
             )
         parts.append(
             f'<text x="{x0 + group * 0.4:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle" class="chart__axis">'
-            f"Q{quarter.quarter} {quarter.start.year}</text>"
+            f"{escape(label_of(quarter))}</text>"
         )
     legend_x = LEFT
     for key, name in series:

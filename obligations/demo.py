@@ -345,7 +345,7 @@ def obligations_demo_load(context: DemoContext) -> str:
     rng = random.Random(f"{context.spec.seed}:duties")
     fulfilments = (
         DutyFulfilment.objects.filter(tenant=tenant)
-        .exclude(state__in=[FulfilmentState.CLOSED, FulfilmentState.EXPIRED])
+        .exclude(state=FulfilmentState.CLOSED)
         .select_related("partner", "duty", "tenant")
         .order_by("partner__external_ref", "duty__position", "period")
     )
@@ -359,10 +359,18 @@ def obligations_demo_load(context: DemoContext) -> str:
                 _decided(f, FulfilmentState.APPROVED, None, admin)
             )  # the portal's forecast is the proof
         elif f.due_date > ANCHOR or f.duty.evidence == EvidenceKind.FORECAST:
-            rows.append(_row(f))  # not due yet, or fulfilled by a forecast in the portal: left to do
+            # Not due yet, or fulfilled by a forecast in the portal: left as the daily roll left it.
+            rows.append(
+                _row(f, state=f.state if f.state == FulfilmentState.EXPIRED else FulfilmentState.TO_DO)
+            )
         elif ref == held and code == "charte":
             rows.append(_row(f, due_date=HELD_DUE))
-        elif ref.endswith("00003") and context.spec.slug == "dstny" and code == "certifications":
+        elif (
+            ref.endswith("00003")
+            and context.spec.slug == "dstny"
+            and code == "certifications"
+            and f.period_end >= ANCHOR
+        ):
             document = _demo_document(tenant.pk, ref, code)
             rows.append(_decided(f, FulfilmentState.SUBMITTED, manager, admin, document=document))
         elif ref.endswith("00001") and context.spec.slug == "dstny" and code == "en-ligne-admin":
@@ -376,7 +384,10 @@ def obligations_demo_load(context: DemoContext) -> str:
         elif draw < 88 and f.duty.evidence == EvidenceKind.TRAINING and admin is not None:
             rows.append(_decided(f, FulfilmentState.SUBMITTED, manager, admin, trainee=admin))
         else:
-            rows.append(_row(f))  # still to do: overdue
+            # Still to do, so overdue; or expired, a recurring period that ended unfulfilled.
+            rows.append(
+                _row(f, state=f.state if f.state == FulfilmentState.EXPIRED else FulfilmentState.TO_DO)
+            )
     synced = sync(
         DutyFulfilment.objects.filter(tenant=tenant),
         key=("partner", "duty", "period"),

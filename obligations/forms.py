@@ -13,9 +13,13 @@ QUARTERS = (1, 2, 3, 4)
 class DocumentForm(forms.Form):
     document = forms.FileField(
         label=_("Document"),
-        help_text=_("PDF, PNG or JPEG, at most %(limit)d MB.") % {"limit": MAX_BYTES // (1024 * 1024)},
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = {"limit": MAX_BYTES // (1024 * 1024)}  # formatted per request, in the person's language
+        self.fields["document"].help_text = _("PDF, PNG or JPEG, at most %(limit)d MB.") % limit
 
 
 class TrainingForm(forms.Form):
@@ -53,7 +57,8 @@ class PlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         for q in QUARTERS:
             for line, name in ProductLine.choices:
-                self.fields[f"q{q}_{line}"] = _amount_field(f"Q{q} — {name}")
+                label = _("Q%(quarter)d — %(line)s") % {"quarter": q, "line": name}
+                self.fields[f"q{q}_{line}"] = _amount_field(label)
 
     def grid(self):
         return [(q, [self[f"q{q}_{line}"] for line, _name in ProductLine.choices]) for q in QUARTERS]

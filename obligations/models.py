@@ -15,7 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from partnerportal.models import OperatorPlan, Partner, PartnerType, Tenant, cross_tenant_errors
@@ -29,10 +31,12 @@ ONCE_PERIOD = dt.date(2000, 1, 1)
 
 
 class Category(models.TextChoices):
-    DOCUMENT = "document", _("Document")
-    TRAINING = "training", _("Training")
-    SALES = "sales", _("Sales")
-    COMMUNICATION = "communication", _("Communication")
+    # Contexts keep these apart from the same English words elsewhere (the "Sales" profile, a claim's
+    # "Approved"): in French a duty is "Ventes" and "Validé".
+    DOCUMENT = "document", pgettext_lazy("duty category", "Document")
+    TRAINING = "training", pgettext_lazy("duty category", "Training")
+    SALES = "sales", pgettext_lazy("duty category", "Sales")
+    COMMUNICATION = "communication", pgettext_lazy("duty category", "Communication")
 
 
 class Profile(models.TextChoices):
@@ -154,13 +158,13 @@ class Duty(models.Model):
 
 
 class FulfilmentState(models.TextChoices):
-    TO_DO = "todo", _("To do")
-    SUBMITTED = "submitted", _("Submitted")
-    APPROVED = "approved", _("Approved")
-    REFUSED = "refused", _("Refused")
-    EXPIRED = "expired", _("Expired")
-    WAIVED = "waived", _("Waived")
-    CLOSED = "closed", _("No longer required")
+    TO_DO = "todo", pgettext_lazy("duty state", "To do")
+    SUBMITTED = "submitted", pgettext_lazy("duty state", "Submitted")
+    APPROVED = "approved", pgettext_lazy("duty state", "Approved")
+    REFUSED = "refused", pgettext_lazy("duty state", "Refused")
+    EXPIRED = "expired", pgettext_lazy("duty state", "Expired")
+    WAIVED = "waived", pgettext_lazy("duty state", "Waived")
+    CLOSED = "closed", pgettext_lazy("duty state", "No longer required")
 
 
 # What the partner still has to act on; "undone" for holds adds the evidence waiting for review.
@@ -256,7 +260,12 @@ class DutyFulfilment(models.Model):
         return self.state in OPEN_STATES
 
     def is_overdue(self, today: dt.date) -> bool:
-        return self.state in UNDONE_STATES and self.due_date < today
+        """Past due and still to do or refused, or evidence sent late (see selectors.compliance_for)."""
+        if self.due_date >= today:
+            return False
+        if self.state == FulfilmentState.SUBMITTED:
+            return self.submitted_at is not None and timezone.localdate(self.submitted_at) > self.due_date
+        return self.state in OPEN_STATES
 
 
 def new_document_name(tenant_id: int, extension: str) -> str:

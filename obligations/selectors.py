@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,6 +15,7 @@ from tiers.selectors import tier_on
 
 from .models import (
     DONE_STATES,
+    OPEN_STATES,
     UNDONE_STATES,
     Category,
     DevelopmentPlan,
@@ -72,12 +73,20 @@ def duties_for(*, rules: list[DutyRule], tier_id: int | None, partner: Partner) 
 
 
 def fulfilment_list(*, partner: Partner) -> QuerySet[DutyFulfilment]:
-    """The partner's duties, those no longer required left out, soonest due first."""
+    """The partner's duties, those no longer required left out: what is left to do first (soonest due
+    first), then what waits for review, then the rest, latest first."""
+    urgency = Case(
+        When(state__in=OPEN_STATES, then=Value(0)),
+        When(state=FulfilmentState.SUBMITTED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
     return (
         DutyFulfilment.objects.filter(partner=partner)
         .exclude(state=FulfilmentState.CLOSED)
         .select_related("duty")
-        .order_by("due_date", "duty__position", "pk")
+        .annotate(urgency=urgency)
+        .order_by("urgency", "due_date", "duty__position", "pk")
     )
 
 
@@ -104,25 +113,33 @@ def _done_q(prefix: str = "") -> Q:
 
 
 def _missed_q(today: dt.date, prefix: str = "") -> Q:
-    return Q(
-        **{f"{prefix}state__in": [*UNDONE_STATES, FulfilmentState.EXPIRED], f"{prefix}due_date__lt": today}
+    """Past due and not done: still to do, refused or expired; or evidence sent after the due date."""
+    late = Q(**{f"{prefix}state__in": [*OPEN_STATES, FulfilmentState.EXPIRED]}) | Q(
+        **{
+            f"{prefix}state": FulfilmentState.SUBMITTED,
+            f"{prefix}submitted_at__date__gt": F(f"{prefix}due_date"),
+        }
     )
+    return late & Q(**{f"{prefix}due_date__lt": today})
 
 
 def compliance_for(*, partner: Partner, today: dt.date) -> Compliance:
     """The compliance score of ``partner`` on ``today``: duties done ÷ duties due.
 
     - *done*: approved or waived (a waived duty was excused by a manager: it counts as fulfilled);
-    - *missed*: still to do, refused, submitted but not yet approved, or expired (a recurring period that
-      ended unfulfilled), with a due date before ``today`` (the due date itself is still on time);
-    - *due* = done + missed. Duties not due yet and not done yet count neither way; duties "no longer
-      required" (the partner left the tier) never count. Nothing due: no score (None), not 100 %.
+    - *missed*: a due date before ``today`` (the due date itself is still on time) and still to do,
+      refused, or expired (a recurring period that ended unfulfilled), or evidence sent after the due date
+      and not yet approved;
+    - *due* = done + missed. Evidence sent on time and waiting for review counts neither way (the partner
+      did its part; the manager has not decided), nor do duties not yet due and not done; duties "no
+      longer required" (the partner left the tier) never count. Nothing due: no score (None), not 100 %.
 
     ``overdue`` lists the missed duties that can still be fulfilled (not the expired periods).
+    Promotion holds are stricter (``promotion_holds``): a blocking duty must be approved by then.
     """
     rows = fulfilment_list(partner=partner)
     counts = rows.aggregate(done=Count("pk", filter=_done_q()), missed=Count("pk", filter=_missed_q(today)))
-    overdue = list(rows.filter(state__in=UNDONE_STATES, due_date__lt=today))
+    overdue = list(rows.filter(_missed_q(today)).exclude(state=FulfilmentState.EXPIRED))
     return Compliance(done=counts["done"], due=counts["done"] + counts["missed"], overdue=overdue)
 
 

@@ -26,6 +26,7 @@ from .models import (
     EvidenceKind,
     FulfilmentState,
     PlanObjective,
+    Recurrence,
     SalesForecast,
     new_document_name,
 )
@@ -141,8 +142,9 @@ def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
     fulfilment for the period containing ``today`` (one select, batched inserts). This opens the new
     periods of recurring duties, the duties of partners whose first assessment kept them at the entry tier
     (no tier change, so no ``tier_changed``), and duties added to the catalogue. Due ``due_days`` after the
-    later of the partner's tier entry and the period's start; when that is more than a month ago (a duty
-    new to the catalogue), after today, so that nobody is overdue the day a duty is created.
+    later of the partner's tier entry and the period's start (a period's due date does not move because
+    it was opened late); for a once-only duty entered more than a month ago (a duty new to the catalogue),
+    after today, so that nobody is overdue the day a duty is created.
     """
     with transaction.atomic():
         expired = DutyFulfilment.objects.filter(
@@ -164,7 +166,7 @@ def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
             rows = []
             for pk, since in partners.values_list("partner_id", "since").iterator(chunk_size=BULK_BATCH):
                 entry = max(since, period)
-                if entry < today - dt.timedelta(days=LATE_ENTRY_DAYS):
+                if duty.recurrence == Recurrence.ONCE and entry < today - dt.timedelta(days=LATE_ENTRY_DAYS):
                     entry = today
                 rows.append(
                     DutyFulfilment(

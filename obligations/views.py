@@ -233,9 +233,14 @@ class ForecastView(PartnerMemberRequiredMixin, TemplateView):
             }
             for figures in quarters
         ]
+        current = selectors.quarter_start(today)
+        initial = {"quarter": current.isoformat()}
+        if current.year == year:  # the current quarter's forecast, to correct it
+            q = (current.month - 1) // 3 + 1
+            initial.update({line: amount for (quarter, line), amount in forecasts.items() if quarter == q})
         return super().get_context_data(
             year=year,
-            form=form or ForecastForm(quarters=self.quarters()),
+            form=form or ForecastForm(quarters=self.quarters(), initial=initial),
             can_edit=self.request.membership.role in PLANNERS,
             rows=rows,
             chart=plan_chart(

@@ -56,11 +56,18 @@ def test_compliance_score(world):
         (FulfilmentState.CLOSED, dt.date(2026, 1, 1)),  # no longer required: never counts
     ):
         DutyFulfilmentFactory(partner=p, state=state, due_date=due)
+    on_time, late = dt.datetime(2026, 4, 20, 9, tzinfo=dt.UTC), dt.datetime(2026, 5, 20, 9, tzinfo=dt.UTC)
+    DutyFulfilmentFactory(  # sent on time, waiting for review: neither done nor missed
+        partner=p, state=FulfilmentState.SUBMITTED, due_date=dt.date(2026, 5, 1), submitted_at=on_time
+    )
+    DutyFulfilmentFactory(  # sent late: missed until approved
+        partner=p, state=FulfilmentState.SUBMITTED, due_date=dt.date(2026, 5, 1), submitted_at=late
+    )
     with tenant_scope(world.a.tenant):
         compliance = selectors.compliance_for(partner=p, today=today)
         nothing = selectors.compliance_for(partner=world.a.other_partner, today=today)
-    assert (compliance.done, compliance.due, compliance.score) == (2, 4, 50)
-    assert len(compliance.overdue) == 1
+    assert (compliance.done, compliance.due, compliance.score) == (2, 5, 40)
+    assert len(compliance.overdue) == 2  # the to-do and the late one; not the expired period
     assert nothing.score is None
 
 

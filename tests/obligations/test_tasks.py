@@ -73,10 +73,11 @@ def test_periods_roll_set_wise(programmes, world):
     with scopes_disabled():
         current = DutyFulfilment.objects.filter(duty=forecast, period=dt.date(2026, 10, 1))
         assert {f.partner for f in current} == {world.a.partner, world.a.other_partner}
-        # Opened late in the quarter: due 20 days from today, not already overdue.
-        assert {f.due_date for f in current} == {TODAY + dt.timedelta(days=20)}
+        # A period's due date is the period's, even when the roll opens it late.
+        assert {f.due_date for f in current} == {dt.date(2026, 10, 21)}
         # The Starter kept at the entry tier (no tier_changed) gets its once-only duties too.
-        assert DutyFulfilment.objects.filter(duty=charter, partner=world.a.other_partner).exists()
+        late = DutyFulfilment.objects.get(duty=charter, partner=world.a.other_partner)
+        assert late.due_date == TODAY + dt.timedelta(days=30)  # entered in July: due from today, not overdue
         count = DutyFulfilment.objects.count()
     tasks.duties_daily()
     with scopes_disabled():
