@@ -130,7 +130,7 @@ class DecisionForm(forms.Form):
 
 @admin.register(DutyFulfilment)
 class DutyFulfilmentAdmin(TenantAdminMixin, admin.ModelAdmin):
-    list_display = ["partner", "duty", "period_label", "due_date", "state", "evidence_link", "decide"]
+    list_display = ["partner", "duty", "due_date", "state", "evidence_link", "decide"]
     list_filter = [StateFilter, "duty__category", ("duty", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["partner__legal_name", "partner__external_ref", "duty__title", "duty__code"]
     list_select_related = ["partner", "duty", "tenant"]

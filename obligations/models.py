@@ -256,6 +256,18 @@ class DutyFulfilment(models.Model):
             raise ValidationError(errors)
 
     @property
+    def period_label(self) -> str:
+        """ "T4 2026" for a quarter, "2026" for a year, "" for a once-only duty."""
+        if self.period_end is None:
+            return ""
+        if self.duty.recurrence == Recurrence.QUARTERLY:
+            return _("Q%(quarter)d %(year)d") % {
+                "quarter": (self.period.month - 1) // 3 + 1,
+                "year": self.period.year,
+            }
+        return str(self.period.year)
+
+    @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 

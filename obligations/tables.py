@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import DutyFulfilment
+from .models import DutyFulfilment, FulfilmentState
 
 
 class DutyFulfilmentTable(tables.Table):
@@ -31,13 +31,17 @@ class DutyFulfilmentTable(tables.Table):
         blocking = (
             format_html(' <span class="duty-flag">{}</span>', _("blocking")) if record.duty.blocking else ""
         )
-        return format_html("{}{}", value, blocking)
+        period = (
+            format_html(' <span class="muted">({})</span>', record.period_label) if record.period_end else ""
+        )
+        return format_html("{}{}{}", value, period, blocking)
 
     def render_category(self, value, record):
         return record.duty.get_category_display()
 
     def render_state(self, value, record):
-        overdue = record.is_overdue(self.today)
+        # A refusal says so (with its reason on the duty's page); "overdue" replaces "to do" and "sent".
+        overdue = record.state != FulfilmentState.REFUSED and record.is_overdue(self.today)
         css = "overdue" if overdue else record.state
         label = _("Overdue") if overdue else record.get_state_display()
         return format_html('<span class="duty-state duty-state--{}">{}</span>', css, label)
