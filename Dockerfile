@@ -15,7 +15,8 @@ COPY . .
 RUN pip install -e .
 # collectstatic needs a key but no database; the real key comes from the environment at run time.
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
- && useradd --system --home /app portal && mkdir -p /app/media && chown -R portal /app/media
+ && useradd --system --home /app portal && mkdir -p /app/media /app/private \
+ && chown -R portal /app/media /app/private
 USER portal
 
 EXPOSE 8000

@@ -179,16 +179,16 @@ def promotion_holds(*, tenant, evaluation_date: dt.date) -> list[tuple[int, str]
         .order_by("partner_id", "due_date", "duty__position")
         .values_list("partner_id", "duty__code", "duty__title", "due_date")
     )
+    # Read whole with a client-side cursor: a server-side one (iterator()) makes PostgreSQL plan for the
+    # first rows rather than for all of them.
+    template = _("%(code)s — %(title)s, due %(date)s")
     held, seen = [], set()
-    for partner_id, code, title, due in rows.iterator(chunk_size=5000):
+    for partner_id, code, title, due in rows:
         if partner_id not in seen:
             seen.add(partner_id)
-            why = _("%(code)s — %(title)s, due %(date)s") % {
-                "code": code.upper(),
-                "title": title,
-                "date": due.isoformat(),
-            }
-            held.append((partner_id, why))
+            held.append(
+                (partner_id, template % {"code": code.upper(), "title": title, "date": due.isoformat()})
+            )
     return held
 
 

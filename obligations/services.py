@@ -328,7 +328,7 @@ def _emails(fulfilments: list[DutyFulfilment], template: str, **extra) -> list[E
     messages = []
     for fulfilment in fulfilments:
         partner = fulfilment.partner
-        with translation.override(partner.preferred_language or partner.tenant.default_language):
+        with translation.override(partner.language):
             context = {"fulfilment": fulfilment, "partner": partner, "tenant": partner.tenant, **extra}
             subject = render_to_string(f"obligations/emails/{template}_subject.txt", context).strip()
             body = render_to_string(f"obligations/emails/{template}_message.txt", context)

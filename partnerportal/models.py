@@ -409,6 +409,11 @@ class Partner(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def language(self) -> str:
+        """The language of what the company is sent (e-mails, documents): its own, else its programme's."""
+        return self.preferred_language or self.tenant.default_language
+
 
 class Membership(models.Model):
     """What a person is in a tenant: a partner's admin, sales or technical contact, or a partner manager."""

@@ -133,7 +133,7 @@ def assessment_notify(*, assessment_ids: list[int]) -> int:
 def _tier_change_email(*, assessment: Assessment, to: str) -> EmailMultiAlternatives:
     partner = assessment.partner
     up = assessment.previous_tier is None or assessment.applied_tier.rank > assessment.previous_tier.rank
-    with translation.override(partner.preferred_language or partner.tenant.default_language):
+    with translation.override(partner.language):
         context = {"assessment": assessment, "partner": partner, "tenant": partner.tenant, "up": up}
         subject = render_to_string("emails/tier_changed_subject.txt", context).strip()
         body = render_to_string("emails/tier_changed_message.txt", context)
