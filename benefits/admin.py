@@ -18,12 +18,13 @@ from django.utils.translation import ngettext
 from partnerportal.admin_site import TenantAdminMixin
 
 from . import services
-from .forms import ClaimRefuseForm
+from .forms import BenefitAdminForm, ClaimRefuseForm
 from .models import Benefit, Claim
 
 
 @admin.register(Benefit)
 class BenefitAdmin(TenantAdminMixin, admin.ModelAdmin):
+    form = BenefitAdminForm
     list_display = [
         "title",
         "code",
@@ -94,6 +95,11 @@ class ClaimAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a claim is a record; a refusal or a cancellation closes it
+
+    def has_change_permission(self, request, obj=None):
+        # A claim changes through the services only (the decision views and actions ask without ``obj``):
+        # its change page is read-only, with no Save that would write around them.
+        return obj is None and super().has_change_permission(request, obj)
 
     def get_queryset(self, request):
         # The queue: pending claims first, then approved ones, the newest first within each (a sorted column

@@ -10,6 +10,7 @@ class BenefitsConfig(AppConfig):
     def ready(self):
         from partnerportal import entitlements, navigation
 
+        from . import receivers  # noqa: F401  (connects the receivers)
         from .selectors import entitlements_benefits
 
         navigation.register(navigation.NavItem("benefits:benefit-list", _("My benefits"), order=20))

@@ -527,11 +527,7 @@ def benefits_demo_load(context: DemoContext) -> str:
                 claimed_on = entitlement.period_start + dt.timedelta(days=claim.claimed[1])
             else:
                 claimed_on = dt.date(today.year - (claim.period == "last"), *claim.claimed)
-            period_start, _end = rules.period_bounds(
-                claim_period := entitlement.benefit.period, claimed_on, None
-            )
-            if claim_period == Benefit.Period.ONCE:
-                period_start = entitlement.reached_on
+            period_start = rules.period_start(entitlement.benefit.period, claimed_on, entitlement.reached_on)
             rows.append(
                 _claim_row(
                     context,

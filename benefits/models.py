@@ -4,7 +4,7 @@ A ``Benefit`` is given from a tier up (tiers are cumulative) to the partner type
 types), unless a higher benefit that applies ``replaces`` it (BizBooster 150 € at Access gives way to
 BizBooster 500 € at Premium). A standing perk is shown; a claimable entitlement is claimed (``Claim``), a
 quantity per period, within a validity window after the partner reached the tier. The rules that compute
-what a partner has on a day are in ``entitlements.py``; writes go through ``services.py``.
+what a partner has on a day are in ``rules.py``, fed by ``selectors.py``; writes go through ``services.py``.
 """
 
 from django.conf import settings
@@ -174,7 +174,6 @@ class Claim(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     COUNTING_STATES = (State.PENDING, State.APPROVED, State.FULFILLED)
-    DECISIONS = (State.APPROVED, State.FULFILLED, State.REFUSED)  # the states the partner is e-mailed
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("tenant"))
     partner = models.ForeignKey(

@@ -1,7 +1,10 @@
 """The partner's e-mails about its claims: sent by a task, after commit, at most once per state."""
 
+from collections import defaultdict
+
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -32,15 +35,24 @@ def claim_notify(*, claim_ids: list[int], state: str) -> int:
             "partner", "partner__tenant", "benefit", "claimed_by", "decided_by"
         )
     )
-    admins: dict[int, list[str]] = {}
-    for partner_id, email in Membership.objects.filter(
-        partner_id__in={c.partner_id for c in claims}, role=Membership.Role.ADMIN, user__is_active=True
-    ).values_list("partner_id", "user__email"):
-        admins.setdefault(partner_id, []).append(email)
+    # One query for everyone who may be told: the partners' active administrators, and the claimers while
+    # they are still active members of the partner (a person shared across tenants who left this partner
+    # is not told about its claims).
+    admins: dict[int, list[str]] = defaultdict(list)
+    members: set[tuple[int, int]] = set()
+    claimer_ids = {c.claimed_by_id for c in claims if c.claimed_by_id}
+    for partner_id, user_id, role, email in Membership.objects.filter(
+        Q(role=Membership.Role.ADMIN) | Q(user_id__in=claimer_ids),
+        partner_id__in={c.partner_id for c in claims},
+        user__is_active=True,
+    ).values_list("partner_id", "user_id", "role", "user__email"):
+        members.add((partner_id, user_id))
+        if role == Membership.Role.ADMIN:
+            admins[partner_id].append(email)
     messages = []
     for claim in claims:
-        to = [claim.claimed_by.email] if claim.claimed_by and claim.claimed_by.is_active else []
-        to += [email for email in admins.get(claim.partner_id, []) if email not in to]
+        to = [claim.claimed_by.email] if (claim.partner_id, claim.claimed_by_id) in members else []
+        to += [email for email in admins[claim.partner_id] if email not in to]
         if to:
             messages.append(_claim_email(claim=claim, to=to))
     if messages:
@@ -51,7 +63,7 @@ def claim_notify(*, claim_ids: list[int], state: str) -> int:
 
 def _claim_email(*, claim: Claim, to: list[str]) -> EmailMultiAlternatives:
     partner = claim.partner
-    with translation.override(partner.preferred_language or partner.tenant.default_language):
+    with translation.override(partner.language):
         context = {"claim": claim, "partner": partner, "tenant": partner.tenant, "benefit": claim.benefit}
         subject = render_to_string("benefits/emails/claim_decided_subject.txt", context).strip()
         body = render_to_string("benefits/emails/claim_decided_message.txt", context)

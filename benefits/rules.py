@@ -8,26 +8,29 @@
   assessment of the walk. Before its first assessment a partner is at the entry tier since it joined, so
   the entry tier's benefits were reached on ``date_joined`` (also when the walk never leaves T or above
   and T is the entry tier). A partner that falls below T and climbs back starts a new stretch.
-- **Validity.** ``validity_months`` after reaching the tier, the last day included: reached on 1 July with
-  3 months → valid until 30 September.
+- **Validity.** ``validity_months`` after reaching the tier, the last day included: the last valid day is
+  the day before the same day N months later (reached on 1 July with 3 months → 30 September). When that
+  month is too short to have the day, the validity runs to the end of that month (reached on 31 January
+  with 1 month → 28 February, 29 in a leap year), never into the next.
 - **Periods.** A claim counts against the period containing the day it is made: the calendar month,
   quarter or year (in the tenant's time zone), or, for "once", the stretch at the tier (its start).
 """
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tiers.calendar import add_months
+
 ONE_DAY = dt.timedelta(days=1)
 
 
-def add_months_same_day(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by ``months`` calendar months, the day clamped to the month's length (31 Jan + 1 → 28 Feb)."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+def months_later(day: dt.date, months: int) -> dt.date:
+    """The same day of the month ``months`` later, or the first day of the month after it when that month
+    is too short to have the day (31 January + 1 → 1 March): the exclusive end of a validity."""
+    same_day = add_months(day, months) + dt.timedelta(days=day.day - 1)
+    return min(same_day, add_months(day, months + 1))
 
 
 def reached_on(
@@ -54,21 +57,18 @@ def valid_until(reached: dt.date | None, validity_months: int | None) -> dt.date
     """The last day (inclusive) a benefit may be claimed, or None when it lasts as long as the tier."""
     if reached is None or not validity_months:
         return None
-    return add_months_same_day(reached, validity_months) - ONE_DAY
+    return months_later(reached, validity_months) - ONE_DAY
 
 
-def period_bounds(
-    period: str, day: dt.date, reached: dt.date | None
-) -> tuple[dt.date | None, dt.date | None]:
-    """(first day, last day or None) of the period of ``period`` kind that contains ``day``."""
+def period_start(period: str, day: dt.date, reached: dt.date | None) -> dt.date | None:
+    """The first day of the period of ``period`` kind that contains ``day``: what a claim counts against."""
     if period == "month":
-        return day.replace(day=1), add_months_same_day(day.replace(day=1), 1) - ONE_DAY
+        return day.replace(day=1)
     if period == "quarter":
-        first = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-        return first, add_months_same_day(first, 3) - ONE_DAY
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
     if period == "year":
-        return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
-    return reached, None  # "once": the stretch at the tier
+        return dt.date(day.year, 1, 1)
+    return reached  # "once": the stretch at the tier
 
 
 def not_replaced(benefits: Iterable[Any]) -> list[Any]:

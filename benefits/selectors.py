@@ -89,7 +89,9 @@ def standing_on(*, partner: Partner, day: dt.date) -> Standing:
     if not tiers:
         return Standing(tiers=[], tier=None, history=[], joined=partner.date_joined)
     by_rank = {t.rank: t for t in tiers}
-    tier = by_rank[history[0][1]] if history else tiers[0]  # no assessment yet: the entry tier
+    # No assessment yet: the entry tier, the rule of tiers.selectors.tier_on, applied to the rows read
+    # above (calling it would cost the page one or two more queries).
+    tier = by_rank[history[0][1]] if history else tiers[0]
     return Standing(tiers=tiers, tier=tier, history=history, joined=partner.date_joined)
 
 
@@ -102,7 +104,6 @@ class Entitlement:
     reached_on: dt.date | None = None
     valid_until: dt.date | None = None
     period_start: dt.date | None = None
-    period_end: dt.date | None = None
     used: int = 0
     link: str | None = field(default=None)
 
@@ -168,9 +169,7 @@ def entitlement_overview(*, partner: Partner, day: dt.date) -> Overview:
         if benefit.is_claimable:
             entitlement.reached_on = standing.reached_on(benefit.from_tier)
             entitlement.valid_until = rules.valid_until(entitlement.reached_on, benefit.validity_months)
-            entitlement.period_start, entitlement.period_end = rules.period_bounds(
-                benefit.period, day, entitlement.reached_on
-            )
+            entitlement.period_start = rules.period_start(benefit.period, day, entitlement.reached_on)
         entitlements.append(entitlement)
     claimables = [e for e in entitlements if e.claimable]
     if claimables:

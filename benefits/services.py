@@ -2,23 +2,26 @@
 
 Every decision is a guarded ``update()`` over the claims in the state it starts from, so a claim decided
 twice (two managers, a double click) changes once; the e-mails are queued after commit for the claims that
-did change, and the task that sends them (notifications.claim_notify) is idempotent.
+did change, and the task that sends them (notifications.claim_notify) is idempotent. When a partner's tier
+changes, its pending claims of benefits the new tier no longer gives are refused the same way.
 """
 
 import datetime as dt
+from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from partnerportal.models import Partner, User
+from partnerportal.models import Partner, Tenant, User
+from tiers.models import PartnerTier
 
 from .models import Benefit, Claim
 from .selectors import entitlement_overview
-from .tasks import notify_claim_decisions
+from .signals import claims_decided
 
 
 class ClaimError(ValidationError):
@@ -26,8 +29,9 @@ class ClaimError(ValidationError):
 
 
 def _queue_notification(*, tenant_id: int, claim_ids: list[int], state: str) -> None:
+    # The e-mail task is queued by a receiver (receivers.py), after commit.
     if claim_ids:
-        notify_claim_decisions.delay_on_commit(tenant_id, claim_ids, state)
+        claims_decided.send(sender=Claim, tenant_id=tenant_id, claim_ids=claim_ids, state=state)
 
 
 @transaction.atomic
@@ -106,7 +110,7 @@ def _no_more_message(*, benefit: Benefit) -> str:
 
 
 @transaction.atomic
-def claim_cancel(*, claim: Claim, by: User) -> Claim:
+def claim_cancel(*, claim: Claim) -> Claim:
     """The partner withdraws a claim while it is pending; its seat is free again. Nobody is e-mailed."""
     changed = Claim.objects.filter(pk=claim.pk, state=Claim.State.PENDING).update(
         state=Claim.State.CANCELLED, cancelled_at=timezone.now()
@@ -137,13 +141,18 @@ def claims_fulfil(*, claims: QuerySet[Claim], by: User) -> list[int]:
     )
 
 
-def _decide(*, claims: QuerySet[Claim], by: User, from_states: list[str], to: str, **values) -> list[int]:
+def _decide(
+    *, claims: QuerySet[Claim], by: User | None, from_states: list[str], to: str, **values
+) -> list[int]:
     now = timezone.now()
-    ids = list(
-        claims.filter(state__in=from_states).select_for_update().order_by("pk").values_list("pk", flat=True)
+    # The superuser's back-office is unscoped: a bulk decision may span tenants, and each tenant's task
+    # opens its own scope, so the e-mails are queued per tenant.
+    rows = list(
+        claims.filter(state__in=from_states).select_for_update().order_by("pk").values_list("pk", "tenant_id")
     )
-    if not ids:
+    if not rows:
         return []
+    ids = [pk for pk, _tenant_id in rows]
     targets = Claim.objects.filter(pk__in=ids)
     if to == Claim.State.FULFILLED:
         # A claim fulfilled straight from pending is approved by the same act.
@@ -151,8 +160,11 @@ def _decide(*, claims: QuerySet[Claim], by: User, from_states: list[str], to: st
         targets.update(state=to, fulfilled_at=now)
     else:
         targets.update(state=to, decided_at=now, decided_by=by, **values)
-    tenant_id = targets.values_list("tenant_id", flat=True).first()
-    _queue_notification(tenant_id=tenant_id, claim_ids=ids, state=to)
+    by_tenant: dict[int, list[int]] = defaultdict(list)
+    for pk, tenant_id in rows:
+        by_tenant[tenant_id].append(pk)
+    for tenant_id, claim_ids in by_tenant.items():
+        _queue_notification(tenant_id=tenant_id, claim_ids=claim_ids, state=to)
     return ids
 
 
@@ -191,3 +203,67 @@ def claim_refuse(*, claim: Claim, by: User, reason: str) -> Claim:
         refusal_reason=reason[:500],
     )
     return _one(claim, ids, refused=_("This claim is %(state)s: it can no longer be refused."))
+
+
+@transaction.atomic
+def claims_refuse_lapsed(*, tenant: Tenant, partner_ids: list[int]) -> list[int]:
+    """Refuse the pending claims of ``partner_ids`` for benefits their current tier no longer gives.
+
+    A benefit lapses when the partner is now below its tier, or when a benefit of the partner's type at or
+    below its tier replaces it. The reason is written in each partner's language (the partner reads it on
+    its portal and in the e-mail, queued after commit). A few queries whatever the number of partners;
+    running it again refuses nothing more. Returns the ids refused.
+    """
+    claims = list(
+        Claim.objects.filter(
+            tenant=tenant, partner_id__in=partner_ids, state=Claim.State.PENDING
+        ).values_list("pk", "partner_id", "benefit_id", "benefit__from_tier__rank")
+    )
+    if not claims:
+        return []
+    partners = {
+        current.partner_id: current
+        for current in PartnerTier.objects.filter(
+            tenant=tenant, partner_id__in={partner_id for _pk, partner_id, _b, _r in claims}
+        ).select_related("partner__tenant", "tier")
+    }
+    replacers = list(
+        Benefit.objects.filter(
+            tenant=tenant, is_active=True, replaces_id__in={benefit_id for _pk, _p, benefit_id, _r in claims}
+        ).values_list("pk", "replaces_id", "from_tier__rank")
+    )
+    types: dict[int, set[int]] = defaultdict(set)
+    for benefit_id, type_id in Benefit.partner_types.through.objects.filter(
+        benefit_id__in=[pk for pk, _replaces, _rank in replacers]
+    ).values_list("benefit_id", "partnertype_id"):
+        types[benefit_id].add(type_id)
+
+    def lapsed(partner_id: int, benefit_id: int, rank: int) -> bool:
+        current = partners.get(partner_id)
+        if current is None:  # never assessed: at the entry tier since it joined, nothing changed
+            return False
+        if rank > current.tier.rank:
+            return True
+        return any(
+            replaces_id == benefit_id
+            and replacer_rank <= current.tier.rank
+            and (not types[pk] or current.partner.partner_type_id in types[pk])
+            for pk, replaces_id, replacer_rank in replacers
+        )
+
+    by_language: dict[str, list[int]] = defaultdict(list)
+    for pk, partner_id, benefit_id, rank in claims:
+        if lapsed(partner_id, benefit_id, rank):
+            by_language[partners[partner_id].partner.language].append(pk)
+    refused = []
+    for language, claim_ids in by_language.items():
+        with translation.override(language):
+            reason = _("Your status no longer entitles you to this benefit.")
+        refused += _decide(
+            claims=Claim.objects.filter(pk__in=claim_ids),
+            by=None,
+            from_states=[Claim.State.PENDING],
+            to=Claim.State.REFUSED,
+            refusal_reason=reason,
+        )
+    return refused

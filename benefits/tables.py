@@ -23,6 +23,3 @@ class ClaimTable(tables.Table):
         attrs = {"class": "table"}
         empty_text = _("No claim yet.")
         order_by = ("-created_at",)
-
-    def render_claimed_by(self, value):
-        return value.get_full_name() or value.email

@@ -25,7 +25,7 @@ class BenefitListView(PartnerMemberRequiredMixin, SingleTableMixin, TemplateView
     def get_context_data(self, **kwargs):
         overview = selectors.entitlement_overview(partner=self.partner, day=self.request.tenant.today())
         return super().get_context_data(
-            overview=overview, comparison=overview.comparison(), claim_form=ClaimForm(), **kwargs
+            overview=overview, comparison=overview.comparison(), claim_form=ClaimForm(auto_id=False), **kwargs
         )
 
 
@@ -62,7 +62,7 @@ class ClaimCancelView(PartnerMemberRequiredMixin, View):
     def post(self, request, pk):
         claim = get_object_or_404(selectors.claim_list(partner=self.partner), pk=pk)
         try:
-            services.claim_cancel(claim=claim, by=request.user)
+            services.claim_cancel(claim=claim)
         except services.ClaimError as error:
             messages.error(request, " ".join(error.messages))
         else:

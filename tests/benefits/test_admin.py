@@ -117,3 +117,54 @@ def test_a_partners_person_has_no_back_office(world, pending, client_for):
 
     assert client.post(reverse("admin:benefits_claim_approve", args=[pending.pk])).status_code == 302
     assert state_of(pending) == ("pending", "")
+
+
+def test_a_claims_change_page_saves_nothing(world, pending, manager):
+    url = reverse("admin:benefits_claim_change", args=[pending.pk])
+
+    assert manager.get(url).status_code == 200  # read, without a Save
+    assert b'name="_save"' not in manager.get(url).content
+    response = manager.post(url, {"note": "Edited", "state": "fulfilled"})
+
+    assert response.status_code == 403
+    with scopes_disabled():
+        pending.refresh_from_db()
+    assert (pending.state, pending.note) == ("pending", "")
+    # The decisions still go through the services from the queue.
+    manager.post(reverse("admin:benefits_claim_approve", args=[pending.pk]))
+    assert state_of(pending) == ("approved", "")
+
+
+def _change_data(response, **overrides) -> dict:
+    """The change form's current values, as the browser would post them back."""
+    data = {}
+    for name, value in response.context["adminform"].form.initial.items():
+        if name == "partner_types":
+            data[name] = [t.pk for t in value]
+        elif value is not None:
+            data[name] = value
+    return {**data, **overrides}
+
+
+def test_the_superuser_cannot_give_a_benefit_another_tenants_partner_types(world, catalogues, client_for):
+    superuser = client_for(world.a.tenant, world.superuser)
+    training = catalogues["a"].training
+    url = reverse("admin:benefits_benefit_change", args=[training.pk])
+
+    response = superuser.post(
+        url,
+        _change_data(superuser.get(url), partner_types=[world.a.partner_type.pk, world.b.partner_type.pk]),
+    )
+
+    assert response.status_code == 200
+    assert "Choisissez uniquement des types de partenaires du programme de cet avantage." in (
+        response.content.decode()
+    )
+    with scopes_disabled():
+        assert list(training.partner_types.all()) == []
+
+    response = superuser.post(url, _change_data(superuser.get(url), partner_types=[world.a.partner_type.pk]))
+
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert list(training.partner_types.values_list("pk", flat=True)) == [world.a.partner_type.pk]

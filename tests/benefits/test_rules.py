@@ -46,11 +46,15 @@ def test_a_stretch_back_to_the_first_assessment_starts_there_above_the_entry_tie
     ("reached_on", "months", "until"),
     [
         (D(2026, 7, 1), 3, D(2026, 9, 30)),  # the last day included
-        (
-            D(2026, 1, 31),
-            1,
-            D(2026, 2, 27),
-        ),  # 31 January + 1 month is 28 February, the day before is the last
+        (D(2026, 1, 15), 1, D(2026, 2, 14)),  # the day before the same day a month later
+        (D(2026, 1, 31), 1, D(2026, 2, 28)),  # February has no 31st: to its end, not the 27th
+        (D(2028, 1, 31), 1, D(2028, 2, 29)),  # a leap year
+        (D(2026, 1, 30), 1, D(2026, 2, 28)),
+        (D(2026, 3, 1), 1, D(2026, 3, 31)),  # after a short month, the whole of the next
+        (D(2026, 3, 31), 3, D(2026, 6, 30)),
+        (D(2026, 8, 31), 1, D(2026, 9, 30)),
+        (D(2026, 5, 31), 1, D(2026, 6, 30)),
+        (D(2026, 12, 31), 2, D(2027, 2, 28)),  # across the year
         (D(2026, 11, 1), 3, D(2027, 1, 31)),
         (D(2026, 7, 1), None, None),
         (None, 3, None),
@@ -61,20 +65,20 @@ def test_validity_ends_the_day_before_the_months_are_up(reached_on, months, unti
 
 
 @pytest.mark.parametrize(
-    ("period", "bounds"),
+    ("period", "start"),
     [
-        ("month", (D(2026, 8, 1), D(2026, 8, 31))),
-        ("quarter", (D(2026, 7, 1), D(2026, 9, 30))),
-        ("year", (D(2026, 1, 1), D(2026, 12, 31))),
-        ("once", (D(2026, 7, 1), None)),
+        ("month", D(2026, 8, 1)),
+        ("quarter", D(2026, 7, 1)),
+        ("year", D(2026, 1, 1)),
+        ("once", D(2026, 7, 1)),
     ],
 )
-def test_periods_are_calendar_periods_or_the_stretch_at_the_tier(period, bounds):
-    assert rules.period_bounds(period, D(2026, 8, 15), D(2026, 7, 1)) == bounds
+def test_periods_are_calendar_periods_or_the_stretch_at_the_tier(period, start):
+    assert rules.period_start(period, D(2026, 8, 15), D(2026, 7, 1)) == start
 
 
-def test_the_first_quarter_ends_in_march():
-    assert rules.period_bounds("quarter", D(2026, 2, 3), None) == (D(2026, 1, 1), D(2026, 3, 31))
+def test_the_first_quarter_starts_in_january():
+    assert rules.period_start("quarter", D(2026, 3, 31), None) == D(2026, 1, 1)
 
 
 def _benefit(pk, rank, replaces=None):

@@ -6,6 +6,7 @@ from django_scopes import scopes_disabled
 from benefits.models import Claim
 from benefits.tasks import notify_claim_decisions
 from partnerportal.models import Membership
+from tests.partnerportal.factories import MembershipFactory
 
 from .factories import ClaimFactory
 
@@ -40,12 +41,34 @@ def test_the_claimer_and_the_active_admins_are_told_once_each(world, cat, mailou
     claim = ClaimFactory(
         partner=world.a.partner, benefit=cat.training, state="fulfilled", claimed_by=world.a.admin
     )
-    with scopes_disabled():  # an administrator who left is not told
-        Membership.objects.filter(pk=world.a.admin_membership.pk).update(role="admin")
-        type(world.a.sales).objects.filter(pk=world.a.sales.pk).update(is_active=False)
+    notify_claim_decisions(world.a.tenant.pk, [claim.pk], "fulfilled")
+
+    assert [m.to for m in mailoutbox] == [[world.a.admin.email]]  # the claimer is an admin: once
+
+
+def test_a_claimer_who_left_the_partner_and_an_inactive_admin_are_not_told(world, cat, mailoutbox):
+    claim = ClaimFactory(
+        partner=world.a.partner, benefit=cat.training, state="fulfilled", claimed_by=world.a.sales
+    )
+    second_admin = MembershipFactory(partner=world.a.partner, role=Membership.Role.ADMIN).user
+    with scopes_disabled():
+        # The salesperson left the partner for one of another tenant: the person is still active.
+        Membership.objects.filter(pk=world.a.sales_membership.pk).delete()
+        type(second_admin).objects.filter(pk=second_admin.pk).update(is_active=False)
+    MembershipFactory(partner=world.b.partner, user=world.a.sales, role=Membership.Role.ADMIN)
+
     notify_claim_decisions(world.a.tenant.pk, [claim.pk], "fulfilled")
 
     assert [m.to for m in mailoutbox] == [[world.a.admin.email]]
+
+
+def test_a_claimer_still_a_member_is_told_with_the_admins(world, cat, mailoutbox):
+    claim = ClaimFactory(
+        partner=world.a.partner, benefit=cat.training, state="fulfilled", claimed_by=world.a.sales
+    )
+    notify_claim_decisions(world.a.tenant.pk, [claim.pk], "fulfilled")
+
+    assert [sorted(m.to) for m in mailoutbox] == [sorted([world.a.sales.email, world.a.admin.email])]
 
 
 def test_the_email_is_in_the_partners_language(world, approved, mailoutbox):

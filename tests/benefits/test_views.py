@@ -102,6 +102,23 @@ def test_claiming_writes_a_pending_claim_and_says_so(world, cat, premium, client
     ]
 
 
+def test_each_claim_form_has_a_labelled_note_which_reaches_the_claim(world, cat, premium, client):
+    page = client.get(LIST).content.decode()
+    action = reverse("benefits:claim-create", args=[cat.training.pk])
+    form = page[page.index(f'action="{action}"') : page.index("</form>", page.index(f'action="{action}"'))]
+
+    assert '<textarea name="note"' in form and 'maxlength="500"' in form
+    assert "Un mot pour votre responsable de compte (facultatif)" in form
+    assert 'id="' not in form  # one form per benefit: no repeated ids
+
+    client.post(action, {"note": "  Two seats for the May session, please  "})
+
+    with scopes_disabled():
+        assert Claim.objects.get(partner=premium, benefit=cat.training).note == (
+            "Two seats for the May session, please"
+        )
+
+
 def test_a_claim_with_none_left_is_refused_with_a_message_and_writes_nothing(world, cat, premium, client):
     ClaimFactory(partner=premium, benefit=cat.training, claimed_by=world.a.admin)
     before = claims()
