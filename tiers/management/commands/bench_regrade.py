@@ -263,14 +263,15 @@ def _tenant_paths() -> list[tuple[type, str]]:
                     changed = True
                     break
     del paths[Tenant]
-    return list(paths.items())
+    # Children first: a path through a parent's table (tier__tenant) finds nothing once the parent is gone.
+    return sorted(paths.items(), key=lambda item: -item[1].count("__"))
 
 
 def _drop_tenant() -> None:
     """Delete the bench tenant with set-based SQL (Django's cascade would load millions of rows).
 
-    Foreign keys are checked at commit (Django makes them deferrable on PostgreSQL and SQLite), so the
-    order of the deletes does not matter within the transaction.
+    Foreign keys are checked at commit (Django makes them deferrable on PostgreSQL and SQLite), so parents
+    may go before children within the transaction, as long as each child's rows are found first.
     """
     tenant = Tenant.objects.filter(slug=SLUG).first()
     if tenant is None:
