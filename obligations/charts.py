@@ -7,7 +7,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from tiers.charts import _nice_ceiling
+from tiers.charts import nice_ceiling
 
 WIDTH, HEIGHT = 760, 280
 LEFT, RIGHT, TOP, BOTTOM = 72, 20, 20, 56
@@ -25,7 +25,7 @@ def plan_chart(*, quarters, label: str) -> SafeString:
         ("actual", _("Actual")),
     )
     values = [getattr(q, key) or Decimal("0") for q in quarters for key, _name in series]
-    ceiling = _nice_ceiling(max(values + [Decimal("0")]) * Decimal("1.1"))
+    ceiling = nice_ceiling(max(values + [Decimal("0")]) * Decimal("1.1"))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     group = plot_w / max(1, len(quarters))
     bar = group * 0.8 / len(series)

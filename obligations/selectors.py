@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from partnerportal.models import Partner
-from tiers.models import GradingPolicy, RevenueEntry, Tier
+from tiers.grading import qualifying_categories
+from tiers.models import RevenueEntry, Tier
 from tiers.selectors import tier_on
 
 from .models import (
@@ -300,8 +301,7 @@ def plan_quarters(*, partner: Partner, year: int, today: dt.date) -> list[Quarte
         plan_objectives(partner=partner, year=year),
         forecast_amounts(partner=partner, year=year),
     )
-    policy = GradingPolicy.objects.filter(tenant=partner.tenant).first()
-    categories = policy.qualifying_categories if policy else ["recurring"]
+    categories = qualifying_categories(tenant=partner.tenant)
     by_month = dict(
         RevenueEntry.objects.filter(partner=partner, month__year=year, category__in=categories)
         .values("month")

@@ -11,7 +11,7 @@ WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 140, 20, 36
 
 
-def _nice_ceiling(value: Decimal) -> Decimal:
+def nice_ceiling(value: Decimal) -> Decimal:
     if value <= 0:
         return Decimal("100")
     magnitude = Decimal(10) ** (len(str(int(value))) - 1)
@@ -33,7 +33,7 @@ def revenue_chart(
     base = top_revenue
     if above and (above[0] <= 2 * top_revenue or top_revenue == 0):
         base = above[0]
-    ceiling = _nice_ceiling(base * Decimal("1.1"))
+    ceiling = nice_ceiling(base * Decimal("1.1"))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(1, len(months))
 

@@ -63,13 +63,25 @@ class Row:
     changed: bool = False
 
 
+DEFAULT_QUALIFYING_CATEGORIES = ["recurring"]  # the seeds: recurring revenue, no access fees or minutes
+
+
+def policy_categories(policy: GradingPolicy | None) -> list[str]:
+    """The ledger categories that count towards the basis (and any other revenue the programme compares)."""
+    return policy.qualifying_categories if policy else list(DEFAULT_QUALIFYING_CATEGORIES)
+
+
+def qualifying_categories(*, tenant: Tenant) -> list[str]:
+    return policy_categories(GradingPolicy.objects.filter(tenant=tenant).first())
+
+
 class Grader:
     """Everything a tenant's grading needs that does not depend on the partner, loaded once."""
 
     def __init__(self, tenant: Tenant):
         self.tenant = tenant
         policy = GradingPolicy.objects.filter(tenant=tenant).first()
-        self.categories = policy.qualifying_categories if policy else ["recurring"]
+        self.categories = policy_categories(policy)
         self.max_demotion = policy.max_demotion_steps if policy else None
         self.tiers = {t.pk: t for t in Tier.objects.filter(tenant=tenant).order_by("rank")}
         if not self.tiers:
