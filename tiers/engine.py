@@ -10,6 +10,8 @@ The engine sends and queues nothing: it hands each chunk's tier changes to its c
 """
 
 import datetime as dt
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from partnerportal.models import Partner, Tenant
+from partnerportal.tenancy import tenant_scope
 
 from .calendar import Window, window_for
 from .grading import GRADED_STATUSES, Grader, RegradeError, Row, monthly_basis, months_counted
@@ -184,6 +187,55 @@ def _write_chunk(*, tenant, evaluation, window, graded, by, now) -> list[int]:
     return ids
 
 
+class ChunkWriter:
+    """Writes the graded chunks on a connection of its own, in a thread, while the run grades the next one.
+
+    Grading is Python and writing is mostly the database's work (COPY, indexes, the current tiers'
+    upsert, the commit), so on two cores the two overlap. One chunk waits at most (a queue of one), so
+    memory stays at two chunks. Each chunk still commits on its own, so a run that dies is resumed as
+    before. Used on PostgreSQL outside a transaction only: inside one (tests, a caller's atomic block) a
+    second connection would not see the caller's uncommitted rows, and SQLite allows one writer anyway.
+    """
+
+    def __init__(self, write: Callable[[list], None]):
+        self.write = write
+        self.queue: queue.Queue = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="regrade-writer", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def usable() -> bool:
+        return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+    def _run(self) -> None:
+        try:
+            while (graded := self.queue.get()) is not None:
+                if self.error is None:  # after a failure, drain what was queued without writing it
+                    try:
+                        self.write(graded)
+                    except BaseException as exc:  # handed to the run's thread, which raises it
+                        self.error = exc
+        finally:
+            connection.close()  # this thread's own connection
+
+    def put(self, graded: list) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(graded)
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self) -> None:
+        """The run failed in its own thread: let the writer finish what it has, then stop."""
+        self.queue.put(None)
+        self.thread.join()
+
+
 def regrade(
     *,
     tenant: Tenant,
@@ -235,39 +287,53 @@ def regrade(
             result.already_done = True
         else:
             Evaluation.objects.filter(pk=evaluation.pk).update(status=Evaluation.Status.RUNNING, error="")
+
+            def write(graded: list[tuple[dict, Row]]) -> None:
+                """One chunk in one transaction: its assessments, current tiers, counts and changes."""
+                with tenant_scope(tenant), transaction.atomic():
+                    if connection.vendor == "postgresql":
+                        # A chunk lost to a server crash is redone by the next run, so the job need not
+                        # wait for each commit to reach the disk.
+                        with connection.cursor() as cursor:
+                            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                    assessment_ids = _write_chunk(
+                        tenant=tenant,
+                        evaluation=evaluation,
+                        window=window,
+                        graded=graded,
+                        by=by,
+                        now=timezone.now(),
+                    )
+                    changes = [
+                        TierChange(
+                            row.partner_id,
+                            row.previous_tier.id if row.previous_tier else None,
+                            row.applied_tier.id,
+                            assessment_id,
+                        )
+                        for (_, row), assessment_id in zip(graded, assessment_ids, strict=True)
+                        if row.changed
+                    ]
+                    if changes and on_changes:
+                        on_changes(changes)
+                if on_chunk:
+                    on_chunk(len(graded))
+                reset_queries()  # with DEBUG on, Django would keep every chunk's SQL
+
+            writer = ChunkWriter(write) if ChunkWriter.usable() else None
             try:
                 for chunk in _chunks(tenant, evaluation_date, chunk_size, skip_assessed=True):
                     graded = _grade_chunk(grader, window, chunk, revenue, held)
-                    with transaction.atomic():
-                        if connection.vendor == "postgresql":
-                            # A chunk lost to a server crash is redone by the next run, so the job need
-                            # not wait for each commit to reach the disk.
-                            with connection.cursor() as cursor:
-                                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                        assessment_ids = _write_chunk(
-                            tenant=tenant,
-                            evaluation=evaluation,
-                            window=window,
-                            graded=graded,
-                            by=by,
-                            now=timezone.now(),
-                        )
-                        changes = [
-                            TierChange(
-                                row.partner_id,
-                                row.previous_tier.id if row.previous_tier else None,
-                                row.applied_tier.id,
-                                assessment_id,
-                            )
-                            for (_, row), assessment_id in zip(graded, assessment_ids, strict=True)
-                            if row.changed
-                        ]
-                        if changes and on_changes:
-                            on_changes(changes)
-                    if on_chunk:
-                        on_chunk(len(chunk))
-                    reset_queries()  # with DEBUG on, Django would keep every chunk's SQL
+                    if writer:
+                        writer.put(graded)
+                    else:
+                        write(graded)
+                    reset_queries()
+                if writer:
+                    writer.finish()
             except Exception as exc:
+                if writer:
+                    writer.abandon()
                 Evaluation.objects.filter(pk=evaluation.pk).update(
                     status=Evaluation.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
                 )
