@@ -2,19 +2,19 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
+from partnerportal.models import Tenant
 
-from . import services
+from . import services, tasks
 from .models import DevelopmentPlan, Duty, DutyFulfilment, FulfilmentState, PlanObjective, SalesForecast
 from .selectors import partners_with_compliance
 
@@ -22,7 +22,9 @@ from .selectors import partners_with_compliance
 
 
 def with_compliance(queryset):
-    return partners_with_compliance(queryset, today=timezone.localdate())
+    """The partners' list hook: compliance on each partner's tenant's today (the superuser's list spans
+    tenants, a handful of them, read in one query)."""
+    return partners_with_compliance(queryset, tenants=list(Tenant.objects.all()))
 
 
 @admin.display(description=_("Duties"), ordering="duties_due")
@@ -91,10 +93,22 @@ class DutyAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Open the duties of the partners' current tiers (after a catalogue change)"))
     def open_for_current_tiers(self, request, queryset):
-        result = services.duties_sync(tenant=request.tenant)
+        # A task per tenant of the selected duties (the superuser's list may mix tenants), after commit:
+        # a whole tenant's partners are too many for a request.
+        by_tenant: dict[int, list[int]] = {}
+        for pk, tenant_id in queryset.values_list("pk", "tenant_id"):
+            by_tenant.setdefault(tenant_id, []).append(pk)
+        for tenant_id, duty_ids in by_tenant.items():
+            tasks.sync_duties.delay_on_commit(tenant_id, duty_ids)
+        count = sum(len(ids) for ids in by_tenant.values())
         messages.success(
             request,
-            _("%(opened)d opened, %(reopened)d reopened, %(closed)d no longer required.") % result,
+            ngettext(
+                "%(count)d duty will be opened for the partners of its tiers in a few minutes.",
+                "%(count)d duties will be opened for the partners of their tiers in a few minutes.",
+                count,
+            )
+            % {"count": count},
         )
 
 
@@ -133,7 +147,7 @@ class DutyFulfilmentAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ["partner", "duty", "due_date", "state", "evidence_link", "decide"]
     list_filter = [StateFilter, "duty__category", ("duty", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["partner__legal_name", "partner__external_ref", "duty__title", "duty__code"]
-    list_select_related = ["partner", "duty", "tenant"]
+    list_select_related = ["partner", "duty", "tenant", "trainee"]
     date_hierarchy = "due_date"
     actions = ["approve"]
     readonly_fields = [
@@ -160,9 +174,13 @@ class DutyFulfilmentAdmin(TenantAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # duties open with the tiers (services.duties_apply_tier_changes), not by hand
 
-    @admin.display(description=_("period"))
-    def period_label(self, obj):
-        return "—" if obj.period_end is None else f"{obj.period:%Y-%m-%d} → {obj.period_end:%Y-%m-%d}"
+    def has_change_permission(self, request, obj=None):
+        # A fulfilment changes through the services only (the decision views and the action ask without
+        # ``obj``): its page is read-only, with no Save that would move a due date around the reminders.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a record of the programme; deleting would skip the services and leave the file
 
     @admin.display(description=_("evidence"))
     def evidence_link(self, obj):
@@ -206,7 +224,7 @@ class DutyFulfilmentAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def _get(self, request, pk) -> DutyFulfilment:
         if not self.has_change_permission(request):
-            raise DutyFulfilment.DoesNotExist
+            raise PermissionDenied
         return get_object_or_404(self.get_queryset(request), pk=pk)
 
     def _back(self):
@@ -269,13 +287,27 @@ class DutyFulfilmentAdmin(TenantAdminMixin, admin.ModelAdmin):
 # --- plans and forecasts ---------------------------------------------------------------------------------
 
 
-class PlanObjectiveInline(TenantInlineMixin, admin.TabularInline):
+class ReadOnlyMixin:
+    """Managers read plans and forecasts here; partners write them on their portal (services.plan_save,
+    services.forecast_submit), which also fulfils the matching duty: an admin edit would skip that."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PlanObjectiveInline(ReadOnlyMixin, TenantInlineMixin, admin.TabularInline):
     model = PlanObjective
     extra = 0
 
 
 @admin.register(DevelopmentPlan)
-class DevelopmentPlanAdmin(TenantAdminMixin, admin.ModelAdmin):
+class DevelopmentPlanAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["partner", "year", "updated_by", "updated_at"]
     list_filter = ["year"]
     search_fields = ["partner__legal_name", "partner__external_ref"]
@@ -286,7 +318,7 @@ class DevelopmentPlanAdmin(TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SalesForecast)
-class SalesForecastAdmin(TenantAdminMixin, admin.ModelAdmin):
+class SalesForecastAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["partner", "quarter_start", "product_line", "amount", "submitted_by", "submitted_at"]
     list_filter = ["quarter_start", "product_line"]
     search_fields = ["partner__legal_name", "partner__external_ref"]

@@ -9,12 +9,14 @@ from django.utils.translation import gettext as _
 
 from tiers.charts import nice_ceiling
 
+from .models import quarter_label
+
 WIDTH, HEIGHT = 760, 280
 LEFT, RIGHT, TOP, BOTTOM = 72, 20, 20, 56
 
 
 def label_of(quarter) -> str:
-    return _("Q%(quarter)d %(year)d") % {"quarter": quarter.quarter, "year": quarter.start.year}
+    return quarter_label(quarter.start)
 
 
 def plan_chart(*, quarters, label: str) -> SafeString:

@@ -10,6 +10,7 @@ développement" and "prévisions des ventes".
 import datetime as dt
 import uuid
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from partnerportal.models import OperatorPlan, Partner, PartnerType, Tenant, cross_tenant_errors
+from tiers.calendar import add_months
 from tiers.models import Tier
 
 from .storage import private_storage
@@ -28,6 +30,26 @@ from .storage import private_storage
 # A once-only duty (sign the charter) has one fulfilment per partner ever: its period is this fixed date,
 # so that the (partner, duty, period) unique constraint also says "never twice", re-entering a tier included.
 ONCE_PERIOD = dt.date(2000, 1, 1)
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    """The first day of the quarter containing ``day``."""
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def quarter_end(day: dt.date) -> dt.date:
+    """The last day of the quarter containing ``day``."""
+    return add_months(quarter_start(day), 3) - dt.timedelta(days=1)
+
+
+def next_quarter(day: dt.date) -> dt.date:
+    """The first day of the quarter after the one containing ``day``."""
+    return add_months(quarter_start(day), 3)
+
+
+def quarter_label(day: dt.date) -> str:
+    """ "Q4 2026" (in French "T4 2026") for the quarter containing ``day``."""
+    return _("Q%(quarter)d %(year)d") % {"quarter": (day.month - 1) // 3 + 1, "year": day.year}
 
 
 class Category(models.TextChoices):
@@ -150,11 +172,14 @@ class Duty(models.Model):
         if self.recurrence == Recurrence.YEARLY:
             return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
         if self.recurrence == Recurrence.QUARTERLY:
-            start = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-            end_month = start.month + 2
-            following = dt.date(start.year + (end_month == 12), end_month % 12 + 1, 1)
-            return start, following - dt.timedelta(days=1)
+            return quarter_start(day), quarter_end(day)
         return ONCE_PERIOD, None
+
+    def due_date_for(self, *, entry: dt.date, period_end: dt.date | None) -> dt.date:
+        """``due_days`` after ``entry``, but never after the period's last day: a yearly duty entered in
+        July with a long delay is still due within its year."""
+        due = entry + dt.timedelta(days=self.due_days)
+        return due if period_end is None else min(due, period_end)
 
 
 class FulfilmentState(models.TextChoices):
@@ -261,22 +286,22 @@ class DutyFulfilment(models.Model):
         if self.period_end is None:
             return ""
         if self.duty.recurrence == Recurrence.QUARTERLY:
-            return _("Q%(quarter)d %(year)d") % {
-                "quarter": (self.period.month - 1) // 3 + 1,
-                "year": self.period.year,
-            }
+            return quarter_label(self.period)
         return str(self.period.year)
 
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    def is_overdue(self, today: dt.date) -> bool:
-        """Past due and still to do or refused, or evidence sent late (see selectors.compliance_for)."""
+    def is_overdue(self, today: dt.date, *, tenant: Tenant) -> bool:
+        """Past due and still to do or refused, or evidence sent late (see selectors.compliance_for); the
+        day evidence was sent is the day in the tenant's time zone."""
         if self.due_date >= today:
             return False
         if self.state == FulfilmentState.SUBMITTED:
-            return self.submitted_at is not None and timezone.localdate(self.submitted_at) > self.due_date
+            if self.submitted_at is None:
+                return False
+            return timezone.localtime(self.submitted_at, ZoneInfo(tenant.timezone)).date() > self.due_date
         return self.state in OPEN_STATES
 
 

@@ -3,13 +3,30 @@
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.lookups import GreaterThan, LessThan
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from partnerportal.models import Partner
+from partnerportal.models import Partner, Tenant
+from tiers.calendar import window_for
 from tiers.grading import qualifying_categories
 from tiers.models import RevenueEntry, Tier
 from tiers.selectors import tier_on
@@ -24,8 +41,8 @@ from .models import (
     DutyFulfilment,
     FulfilmentState,
     PlanObjective,
-    ProductLine,
     SalesForecast,
+    quarter_start,
 )
 
 # --- the catalogue's rules -----------------------------------------------------------------------------
@@ -109,19 +126,28 @@ class Compliance:
         return None if self.due == 0 else self.done * 100 // self.due
 
 
-def _done_q(prefix: str = "") -> Q:
-    return Q(**{f"{prefix}state__in": DONE_STATES})
+def _done_q() -> Q:
+    return Q(state__in=DONE_STATES)
 
 
-def _missed_q(today: dt.date, prefix: str = "") -> Q:
-    """Past due and not done: still to do, refused or expired; or evidence sent after the due date."""
-    late = Q(**{f"{prefix}state__in": [*OPEN_STATES, FulfilmentState.EXPIRED]}) | Q(
-        **{
-            f"{prefix}state": FulfilmentState.SUBMITTED,
-            f"{prefix}submitted_at__date__gt": F(f"{prefix}due_date"),
-        }
+def _missed_q(*, today: dt.date | Expression, sent_on: Expression) -> Q:
+    """Past due and not done: still to do, refused or expired; or evidence sent after the due date.
+
+    ``today`` and ``sent_on`` (the day ``submitted_at`` falls on) are in the tenant's time zone; both may
+    be expressions that pick each row's tenant (the superuser's partner list spans tenants)."""
+    late = Q(state__in=[*OPEN_STATES, FulfilmentState.EXPIRED]) | (
+        Q(state=FulfilmentState.SUBMITTED) & Q(GreaterThan(sent_on, F("due_date")))
     )
-    return late & Q(**{f"{prefix}due_date__lt": today})
+    return late & Q(LessThan(F("due_date"), today))
+
+
+def _sent_on(tenant: Tenant) -> TruncDate:
+    return TruncDate("submitted_at", tzinfo=ZoneInfo(tenant.timezone))
+
+
+def _per_tenant(tenants: list[Tenant], value, output_field) -> Case:
+    """``value(tenant)`` for each row's tenant: one CASE over a few tenants."""
+    return Case(*(When(tenant_id=t.pk, then=value(t)) for t in tenants), output_field=output_field)
 
 
 def compliance_for(*, partner: Partner, today: dt.date) -> Compliance:
@@ -139,8 +165,9 @@ def compliance_for(*, partner: Partner, today: dt.date) -> Compliance:
     Promotion holds are stricter (``promotion_holds``): a blocking duty must be approved by then.
     """
     rows = fulfilment_list(partner=partner)
-    counts = rows.aggregate(done=Count("pk", filter=_done_q()), missed=Count("pk", filter=_missed_q(today)))
-    overdue = list(rows.filter(_missed_q(today)).exclude(state=FulfilmentState.EXPIRED))
+    missed = _missed_q(today=today, sent_on=_sent_on(partner.tenant))
+    counts = rows.aggregate(done=Count("pk", filter=_done_q()), missed=Count("pk", filter=missed))
+    overdue = list(rows.filter(missed).exclude(state=FulfilmentState.EXPIRED))
     return Compliance(done=counts["done"], due=counts["done"] + counts["missed"], overdue=overdue)
 
 
@@ -155,12 +182,17 @@ def _count_subquery(condition: Q) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def partners_with_compliance(queryset: QuerySet[Partner], *, today: dt.date) -> QuerySet[Partner]:
+def partners_with_compliance(queryset: QuerySet[Partner], *, tenants: list[Tenant]) -> QuerySet[Partner]:
     """``duties_done`` and ``duties_due`` on each partner (see ``compliance_for``), as two correlated
-    subqueries: one query for the whole list, and no join that would multiply other apps' counts."""
+    subqueries: one query for the whole list, and no join that would multiply other apps' counts.
+
+    ``tenants``: those the list may show (the superuser's spans them all); each fulfilment is judged on its
+    own tenant's today and time zone, picked by a CASE on its tenant."""
+    today = _per_tenant(tenants, lambda t: Value(t.today()), DateField())
+    sent_on = _per_tenant(tenants, _sent_on, DateField())
     return queryset.annotate(
         duties_done=_count_subquery(_done_q()),
-        duties_due=_count_subquery(_done_q() | _missed_q(today)),
+        duties_due=_count_subquery(_done_q() | _missed_q(today=today, sent_on=sent_on)),
     )
 
 
@@ -169,13 +201,19 @@ def partners_with_compliance(queryset: QuerySet[Partner], *, today: dt.date) -> 
 
 def promotion_holds(*, tenant, evaluation_date: dt.date) -> list[tuple[int, str]]:
     """(partner id, why) for each partner with a blocking duty undone (to do, refused, or submitted but not
-    approved) whose due date is before ``evaluation_date``; the earliest due one is the reason.
+    approved) whose due date is before ``evaluation_date``, or *expired* (a recurring period that ended
+    unfulfilled) when that period ended inside the evaluation's window: a year's missed charter holds the
+    promotion of that year's evaluation, not every one after. The earliest due one is the reason.
 
     One query over the (tenant, state, due_date) index joined to the small catalogue.
     """
+    window = window_for(evaluation_date, tenant.evaluation_period_months)
+    undone = Q(state__in=UNDONE_STATES) | Q(
+        state=FulfilmentState.EXPIRED, period_end__gte=window.start, period_end__lte=window.end
+    )
     rows = (
         DutyFulfilment.objects.filter(
-            tenant=tenant, state__in=UNDONE_STATES, due_date__lt=evaluation_date, duty__blocking=True
+            undone, tenant=tenant, due_date__lt=evaluation_date, duty__blocking=True
         )
         .order_by("partner_id", "due_date", "duty__position")
         .values_list("partner_id", "duty__code", "duty__title", "due_date")
@@ -194,7 +232,10 @@ def promotion_holds(*, tenant, evaluation_date: dt.date) -> list[tuple[int, str]
 
 
 def tier_gap(*, partner: Partner, tier: Tier) -> list[str]:
-    """What ``partner`` would still have to do at ``tier``: "2 trainings", "1 document"… (not yet done)."""
+    """What ``partner`` would still have to do at ``tier``: "2 trainings", "1 document"… (not yet done).
+
+    Trainings are counted by the duty's ``count``: "3 webinars" is 3 trainings to attend, though one
+    fulfilment proves the duty; the other categories count duties."""
     today = partner.tenant.today()
     duties = duties_for(rules=duty_rules(tenant=partner.tenant), tier_id=tier.pk, partner=partner)
     done = set(
@@ -205,7 +246,8 @@ def tier_gap(*, partner: Partner, tier: Tier) -> list[str]:
     missing: dict[str, int] = {}
     for duty in duties:
         if (duty.pk, duty.period_for(today)[0]) not in done:
-            missing[duty.category] = missing.get(duty.category, 0) + 1
+            weight = duty.count if duty.category == Category.TRAINING else 1
+            missing[duty.category] = missing.get(duty.category, 0) + weight
     phrases = {
         Category.TRAINING: lambda n: ngettext("%(count)d training", "%(count)d trainings", n),
         Category.DOCUMENT: lambda n: ngettext("%(count)d document", "%(count)d documents", n),
@@ -255,10 +297,6 @@ def entitlements_duties(*, partner: Partner, as_of: dt.date) -> list[dict]:
 # --- plan and forecasts ---------------------------------------------------------------------------------
 
 
-def quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
 def plan_get(*, partner: Partner, year: int) -> DevelopmentPlan | None:
     return DevelopmentPlan.objects.filter(partner=partner, year=year).first()
 
@@ -288,6 +326,9 @@ class QuarterFigures:
     objective: Decimal | None
     forecast: Decimal | None
     actual: Decimal | None  # None for a quarter that has not started
+    # Per product line, for the forecasts' table and form (read with the totals, not again).
+    objectives: dict[str, Decimal] = field(default_factory=dict)
+    forecasts: dict[str, Decimal] = field(default_factory=dict)
 
 
 def plan_quarters(*, partner: Partner, year: int, today: dt.date) -> list[QuarterFigures]:
@@ -321,8 +362,15 @@ def plan_quarters(*, partner: Partner, year: int, today: dt.date) -> list[Quarte
             actual = sum(
                 (amount for month, amount in by_month.items() if quarter_start(month) == start), Decimal("0")
             )
-        figures.append(QuarterFigures(q, start, total(objectives), total(forecasts), actual))
+        figures.append(
+            QuarterFigures(
+                q,
+                start,
+                total(objectives),
+                total(forecasts),
+                actual,
+                objectives={line: amount for (quarter, line), amount in objectives.items() if quarter == q},
+                forecasts={line: amount for (quarter, line), amount in forecasts.items() if quarter == q},
+            )
+        )
     return figures
-
-
-PRODUCT_LINES = ProductLine.choices

@@ -29,8 +29,9 @@ from .models import (
     Recurrence,
     SalesForecast,
     new_document_name,
+    quarter_start,
 )
-from .selectors import duty_rules, quarter_start
+from .selectors import duty_rules
 from .signals import duties_decided
 from .storage import private_storage
 from .uploads import display_name, evidence_check
@@ -42,48 +43,86 @@ BULK_BATCH = 5000
 
 def _period_and_due(duty: Duty, entered: dt.date) -> tuple[dt.date, dt.date | None, dt.date]:
     """The period in force on ``entered`` and its due date: ``due_days`` after the later of the entry and
-    the period's start (a partner entering on 1 July has until 1 July + delay for this year's plan)."""
+    the period's start (a partner entering on 1 July has until 1 July + delay for this year's plan), and
+    never after the period's end."""
     start, end = duty.period_for(entered)
-    return start, end, max(entered, start) + dt.timedelta(days=duty.due_days)
+    return start, end, duty.due_date_for(entry=max(entered, start), period_end=end)
+
+
+def _portal_evidence(duty: Duty, period: dt.date, end: dt.date | None) -> Exists | None:
+    """What already proves a plan or forecast duty for (``period``, ``end``), for the fulfilment's partner
+    (``OuterRef("partner_id")``): the same rule as ``_fulfil_by_portal`` (a plan counts for the period
+    containing 1 January of its year, a forecast for the one containing its quarter). None for other duties.
+    """
+    if duty.evidence == EvidenceKind.PLAN:
+        first_year = period.year if (period.month, period.day) == (1, 1) else period.year + 1
+        found = DevelopmentPlan.objects.filter(partner_id=OuterRef("partner_id"), year__gte=first_year)
+        return Exists(found.filter(year__lte=end.year) if end else found)
+    if duty.evidence == EvidenceKind.FORECAST:
+        found = SalesForecast.objects.filter(partner_id=OuterRef("partner_id"), quarter_start__gte=period)
+        return Exists(found.filter(quarter_start__lte=end) if end else found)
+    return None
+
+
+def _approve_by_portal(fulfilments: QuerySet[DutyFulfilment], *, duty: Duty, period, end) -> int:
+    """A plan or forecast duty opened for a period whose plan or forecast is already in the portal (saved
+    ahead) is approved at once, as saving it then would have done: one update with an ``Exists``."""
+    evidence = _portal_evidence(duty, period, end)
+    if evidence is None:
+        return 0
+    now = timezone.now()
+    return fulfilments.filter(evidence, duty=duty, period=period, state=FulfilmentState.TO_DO).update(
+        state=FulfilmentState.APPROVED, submitted_at=now, decided_at=now, reason=""
+    )
 
 
 def duties_apply_tier_changes(
-    *, tenant: Tenant, evaluation_date: dt.date, changes: list[tuple[int, int | None, int]]
+    *,
+    tenant: Tenant,
+    evaluation_date: dt.date,
+    changes: list[tuple[int, int | None, int]],
+    duty_ids: list[int] | None = None,
 ) -> dict[str, int]:
     """Open the duties of each partner's new tier and close those that no longer apply; set-based.
 
     ``changes`` is ``[(partner_id, old_tier_id, new_tier_id), …]`` for one chunk of an evaluation (or any
     set of partners and the tier they are in since ``evaluation_date``). For the whole set: one query for
-    the partners, four for the catalogue, then per distinct (tier, partner type, plan) — a handful, bounded
-    by the catalogue, not by the partners — one update that closes, one that reopens, and the inserts of
-    the missing fulfilments in batches (``ignore_conflicts`` on the (partner, duty, period) constraint, so
-    a replayed task or an overlapping run writes nothing twice).
+    the partners, four for the catalogue, two counts over the chunk's partners, then per distinct (tier,
+    partner type, plan) — a handful, bounded by the catalogue, not by the partners — one update that
+    closes, one that reopens, and the inserts of the missing fulfilments in batches (``ignore_conflicts``
+    on the (partner, duty, period) constraint, so a replayed task or an overlapping run writes nothing
+    twice). A plan or forecast duty whose plan or forecast is already saved opens approved.
 
     Closing sets "no longer required" on what the partner still had to do (to do, refused, submitted);
     what was approved, waived or expired stays as history. Reopening brings a closed duty back to "to do"
-    with a new due date when the partner re-enters a tier where it applies.
+    with a new due date when the partner re-enters a tier where it applies. ``duty_ids`` limits all of this
+    to those duties (the catalogue's admin action on selected duties).
     """
     if not changes:
         return {"opened": 0, "reopened": 0, "closed": 0}
     new_tier = {partner_id: new for partner_id, _old, new in changes}
     rules = duty_rules(tenant=tenant)
+    if duty_ids is not None:
+        chosen = set(duty_ids)
+        rules = [r for r in rules if r.duty.pk in chosen]
     groups: dict[tuple, list[int]] = defaultdict(list)
     for pk, type_id, plan_id in Partner.objects.filter(tenant=tenant, pk__in=list(new_tier)).values_list(
         "pk", "partner_type_id", "operator_plan_id"
     ):
         groups[(new_tier[pk], type_id, plan_id)].append(pk)
+    # Counted over the chunk's partners only (the partner index), never the tenant's millions of rows.
+    chunk = DutyFulfilment.objects.filter(partner_id__in=[pk for ids in groups.values() for pk in ids])
     reopened = closed = 0
     with transaction.atomic():
-        before = DutyFulfilment.objects.filter(tenant=tenant).count()
+        before = chunk.count()
         for (tier_id, type_id, plan_id), partner_ids in groups.items():
             applicable = [
                 r.duty for r in rules if r.applies(tier_id=tier_id, type_id=type_id, plan_id=plan_id)
             ]
-            closed += (
-                DutyFulfilment.objects.filter(partner_id__in=partner_ids, state__in=UNDONE_STATES)
-                .exclude(duty__in=applicable)
-                .update(state=FulfilmentState.CLOSED)
-            )
+            closing = DutyFulfilment.objects.filter(partner_id__in=partner_ids, state__in=UNDONE_STATES)
+            if duty_ids is not None:
+                closing = closing.filter(duty_id__in=duty_ids)
+            closed += closing.exclude(duty__in=applicable).update(state=FulfilmentState.CLOSED)
             if not applicable:
                 continue
             periods = {duty.pk: _period_and_due(duty, evaluation_date) for duty in applicable}
@@ -107,25 +146,46 @@ def duties_apply_tier_changes(
                 for pk in partner_ids
             ]
             DutyFulfilment.objects.bulk_create(rows, batch_size=BULK_BATCH, ignore_conflicts=True)
-        opened = DutyFulfilment.objects.filter(tenant=tenant).count() - before
+            for duty in applicable:
+                period, end, _due = periods[duty.pk]
+                _approve_by_portal(
+                    DutyFulfilment.objects.filter(partner_id__in=partner_ids),
+                    duty=duty,
+                    period=period,
+                    end=end,
+                )
+        opened = chunk.count() - before
     return {"opened": opened, "reopened": reopened, "closed": closed}
 
 
-def duties_sync(*, tenant: Tenant) -> dict[str, int]:
+SYNC_CHUNK = 5000
+
+
+def duties_sync(*, tenant: Tenant, duty_ids: list[int] | None = None) -> dict[str, int]:
     """Bring every graded partner's duties in line with its current tier (after a catalogue change, or for
-    partners graded before the duties existed): ``duties_apply_tier_changes`` per date of entry."""
-    by_since: dict[dt.date, list[tuple[int, None, int]]] = defaultdict(list)
-    for partner_id, tier_id, since in PartnerTier.objects.filter(tenant=tenant).values_list(
-        "partner_id", "tier_id", "since"
-    ):
-        by_since[since].append((partner_id, None, tier_id))
+    partners graded before the duties existed): ``duties_apply_tier_changes`` per date of entry, over
+    chunks of ``SYNC_CHUNK`` partners (by id), each its own transaction. ``duty_ids``: only those duties.
+    Run by the ``sync_duties`` task (the catalogue's admin action queues it)."""
     totals = {"opened": 0, "reopened": 0, "closed": 0}
-    for since, changes in sorted(by_since.items()):
-        for key, value in duties_apply_tier_changes(
-            tenant=tenant, evaluation_date=since, changes=changes
-        ).items():
-            totals[key] += value
-    return totals
+    last = 0
+    while True:
+        rows = list(
+            PartnerTier.objects.filter(tenant=tenant, partner_id__gt=last)
+            .order_by("partner_id")
+            .values_list("partner_id", "tier_id", "since")[:SYNC_CHUNK]
+        )
+        if not rows:
+            return totals
+        last = rows[-1][0]
+        by_since: dict[dt.date, list[tuple[int, None, int]]] = defaultdict(list)
+        for partner_id, tier_id, since in rows:
+            by_since[since].append((partner_id, None, tier_id))
+        for since, changes in sorted(by_since.items()):
+            result = duties_apply_tier_changes(
+                tenant=tenant, evaluation_date=since, changes=changes, duty_ids=duty_ids
+            )
+            for key, value in result.items():
+                totals[key] += value
 
 
 LATE_ENTRY_DAYS = 31
@@ -139,12 +199,14 @@ def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
     "to do" and shows as overdue until it is done, waived or no longer required.
 
     Opened: for each duty (a handful), the partners whose current tier it applies to and who have no
-    fulfilment for the period containing ``today`` (one select, batched inserts). This opens the new
-    periods of recurring duties, the duties of partners whose first assessment kept them at the entry tier
-    (no tier change, so no ``tier_changed``), and duties added to the catalogue. Due ``due_days`` after the
-    later of the partner's tier entry and the period's start (a period's due date does not move because
-    it was opened late); for a once-only duty entered more than a month ago (a duty new to the catalogue),
-    after today, so that nobody is overdue the day a duty is created.
+    fulfilment for the period containing ``today`` (one select read in chunks, inserts flushed every
+    ``BULK_BATCH`` rows). This opens the new periods of recurring duties, the duties of partners whose first
+    assessment kept them at the entry tier (no tier change, so no ``tier_changed``), and duties added to the
+    catalogue. Due ``due_days`` after the later of the partner's tier entry and the period's start (a
+    period's due date does not move because it was opened late), never after the period's end; for a
+    once-only duty entered more than a month ago (a duty new to the catalogue), after today, so that nobody
+    is overdue the day a duty is created. A plan or forecast duty whose plan or forecast was saved ahead
+    opens approved.
     """
     with transaction.atomic():
         expired = DutyFulfilment.objects.filter(
@@ -175,12 +237,23 @@ def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
                         duty=duty,
                         period=period,
                         period_end=end,
-                        due_date=entry + dt.timedelta(days=duty.due_days),
+                        due_date=duty.due_date_for(entry=entry, period_end=end),
                     )
                 )
-            DutyFulfilment.objects.bulk_create(rows, batch_size=BULK_BATCH, ignore_conflicts=True)
-            opened += len(rows)
+                if len(rows) == BULK_BATCH:
+                    opened += _insert(rows)
+                    rows = []
+            opened += _insert(rows)
+            _approve_by_portal(
+                DutyFulfilment.objects.filter(tenant=tenant), duty=duty, period=period, end=end
+            )
     return {"expired": expired, "opened": opened}
+
+
+def _insert(rows: list[DutyFulfilment]) -> int:
+    if rows:
+        DutyFulfilment.objects.bulk_create(rows, batch_size=BULK_BATCH, ignore_conflicts=True)
+    return len(rows)
 
 
 # --- evidence --------------------------------------------------------------------------------------------
@@ -249,9 +322,10 @@ DECIDABLE = (FulfilmentState.TO_DO, FulfilmentState.SUBMITTED, FulfilmentState.R
 
 
 def _decide(fulfilments: QuerySet[DutyFulfilment], *, state: str, by, reason: str, notify: bool) -> int:
-    ids = list(fulfilments.filter(state__in=DECIDABLE).values_list("pk", flat=True))
-    if not ids:
+    rows = list(fulfilments.filter(state__in=DECIDABLE).values_list("pk", "tenant_id"))
+    if not rows:
         return 0
+    ids = [pk for pk, _tenant_id in rows]
     DutyFulfilment.objects.filter(pk__in=ids).update(
         state=state,
         decided_by=by,
@@ -260,11 +334,17 @@ def _decide(fulfilments: QuerySet[DutyFulfilment], *, state: str, by, reason: st
         decision_notified_at=None,
     )
     if notify:
-        tenant_id = DutyFulfilment.objects.filter(pk=ids[0]).values_list("tenant_id", flat=True).get()
-        # The e-mails are queued by a receiver (receivers.py), after commit, with the ids.
-        transaction.on_commit(
-            lambda: duties_decided.send(sender=DutyFulfilment, tenant_id=tenant_id, fulfilment_ids=ids)
-        )
+        # One signal per tenant: the superuser's unscoped queue may mix tenants, and each e-mail task
+        # opens one tenant's scope. The e-mails are queued by a receiver (receivers.py), after commit.
+        by_tenant: dict[int, list[int]] = defaultdict(list)
+        for pk, tenant_id in rows:
+            by_tenant[tenant_id].append(pk)
+        for tenant_id, tenant_ids in by_tenant.items():
+            transaction.on_commit(
+                lambda t=tenant_id, i=tenant_ids: duties_decided.send(
+                    sender=DutyFulfilment, tenant_id=t, fulfilment_ids=i
+                )
+            )
     return len(ids)
 
 
@@ -412,13 +492,16 @@ def plan_save(
     keep = {key: amount for key, amount in objectives.items() if amount is not None}
     existing = {(o.quarter, o.product_line): o.pk for o in PlanObjective.objects.filter(plan=plan)}
     PlanObjective.objects.filter(pk__in=[pk for key, pk in existing.items() if key not in keep]).delete()
-    for (quarter, line), amount in keep.items():
-        PlanObjective.objects.update_or_create(
-            plan=plan,
-            quarter=quarter,
-            product_line=line,
-            defaults={"tenant": partner.tenant, "amount": amount},
-        )
+    # One upsert on the (plan, quarter, product line) constraint, on SQLite and PostgreSQL alike.
+    PlanObjective.objects.bulk_create(
+        [
+            PlanObjective(tenant=partner.tenant, plan=plan, quarter=quarter, product_line=line, amount=amount)
+            for (quarter, line), amount in keep.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["plan", "quarter", "product_line"],
+        update_fields=["amount"],
+    )
     _fulfil_by_portal(partner=partner, kind=EvidenceKind.PLAN, day=dt.date(year, 1, 1), by=by)
     return plan
 

@@ -23,9 +23,9 @@ class DutyFulfilmentTable(tables.Table):
         attrs = {"class": "table duty-table"}
         empty_text = _("No duty for now.")
 
-    def __init__(self, *args, today, **kwargs):
+    def __init__(self, *args, today, tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.today = today
+        self.today, self.tenant = today, tenant
 
     def render_duty(self, value, record):
         blocking = (
@@ -41,7 +41,9 @@ class DutyFulfilmentTable(tables.Table):
 
     def render_state(self, value, record):
         # A refusal says so (with its reason on the duty's page); "overdue" replaces "to do" and "sent".
-        overdue = record.state != FulfilmentState.REFUSED and record.is_overdue(self.today)
+        overdue = record.state != FulfilmentState.REFUSED and record.is_overdue(
+            self.today, tenant=self.tenant
+        )
         css = "overdue" if overdue else record.state
         label = _("Overdue") if overdue else record.get_state_display()
         return format_html('<span class="duty-state duty-state--{}">{}</span>', css, label)

@@ -28,6 +28,14 @@ def apply_tier_changes(tenant_id: int, evaluation_date: str, changes: list[list[
 
 
 @shared_task(**RETRY)
+def sync_duties(tenant_id: int, duty_ids: list[int] | None = None) -> dict:
+    """Open (and close) these duties for every graded partner of the tenant, in chunks; idempotent."""
+    tenant = Tenant.objects.get(pk=tenant_id)
+    with tenant_scope(tenant):
+        return services.duties_sync(tenant=tenant, duty_ids=duty_ids)
+
+
+@shared_task(**RETRY)
 def notify_decisions(tenant_id: int, fulfilment_ids: list[int]) -> int:
     """E-mail the managers' decisions; decisions already e-mailed are skipped (``decision_notified_at``)."""
     with tenant_scope(tenant_id):

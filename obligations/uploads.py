@@ -4,6 +4,7 @@ import os
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -15,6 +16,26 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """First of the request's upload handlers: stops reading the body once a file passes ``limit`` bytes,
+    whatever the request said its length was, so that nothing past the limit reaches the disk. The view
+    reads ``exceeded`` to say why the file is missing."""
+
+    def __init__(self, request=None, *, limit: int = MAX_BYTES):
+        super().__init__(request)
+        self.limit = limit
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None  # the next handler (memory or temporary file) builds the file
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:

@@ -7,9 +7,11 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
-from django.utils.formats import date_format
+from django.template.defaultfilters import filesizeformat
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
@@ -20,9 +22,10 @@ from partnerportal.views import PartnerMemberRequiredMixin
 from . import selectors, services
 from .charts import plan_chart
 from .forms import DocumentForm, ForecastForm, PlanForm, TrainingForm
-from .models import DutyFulfilment, EvidenceKind, ProductLine
+from .models import DutyFulfilment, EvidenceKind, ProductLine, next_quarter, quarter_label, quarter_start
 from .storage import private_storage
 from .tables import DutyFulfilmentTable
+from .uploads import MAX_BYTES, SizeLimitUploadHandler
 
 # The profiles that commit the company to figures: administrators and sales ("profil vente"); technical
 # people read the plan and forecasts. Evidence may be sent by anyone of the partner.
@@ -40,7 +43,7 @@ class DutyListView(PartnerMemberRequiredMixin, SingleTableMixin, TemplateView):
         return selectors.fulfilment_list(partner=self.partner)
 
     def get_table_kwargs(self):
-        return {"today": self.request.tenant.today()}
+        return {"today": self.request.tenant.today(), "tenant": self.request.tenant}
 
     def get_context_data(self, **kwargs):
         today = self.request.tenant.today()
@@ -70,17 +73,58 @@ class FulfilmentDetailView(FulfilmentMixin, TemplateView):
                 form = TrainingForm(partner=self.partner, initial={"course": fulfilment.duty.title})
         today = self.request.tenant.today()
         return super().get_context_data(
-            fulfilment=fulfilment, form=form, overdue=fulfilment.is_overdue(today), **kwargs
+            fulfilment=fulfilment,
+            form=form,
+            overdue=fulfilment.is_overdue(today, tenant=self.request.tenant),
+            **kwargs,
         )
 
 
+# The body may carry the form's other fields (the CSRF token, the multipart headers) besides the file.
+FORM_MARGIN = 64 * 1024
+
+
+def _too_big(form: DocumentForm) -> DocumentForm:
+    form.errors.pop("document", None)
+    form.add_error(
+        "document",
+        ValidationError(
+            _("This file is over the limit of %(limit)s."),
+            code="too_big",
+            params={"limit": filesizeformat(MAX_BYTES)},
+        ),
+    )
+    return form
+
+
+# Exempt here only to install the size limit before anything reads the body: CsrfViewMiddleware reads
+# request.POST, which would parse (and store) the whole upload first. ``post`` checks the token itself, with
+# csrf_protect, right after (Django's docs, "Modifying upload handlers on the fly").
+@method_decorator(csrf_exempt, name="dispatch")
 class FulfilmentUploadView(FulfilmentDetailView):
+    """Evidence upload. A body over the limit is refused unread (from its Content-Length); one that lies
+    about its length, or has none, is cut off by ``SizeLimitUploadHandler`` once past the limit."""
+
     http_method_names = ["post"]
 
     def post(self, request, pk):
         fulfilment = self.get_fulfilment(pk)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BYTES + FORM_MARGIN:
+            form = _too_big(DocumentForm(data={}))
+            return self.render_to_response(self.get_context_data(pk=pk, form=form), status=413)
+        limit = SizeLimitUploadHandler(request, limit=MAX_BYTES)
+        request.upload_handlers.insert(0, limit)
+        return csrf_protect(self.upload)(request, pk, fulfilment=fulfilment, limit=limit)
+
+    def upload(self, request, pk, *, fulfilment, limit):
         form = DocumentForm(request.POST, request.FILES)
-        if form.is_valid():
+        if limit.exceeded:
+            form = _too_big(form)
+        elif form.is_valid():
             try:
                 services.fulfilment_submit_document(
                     fulfilment=fulfilment, upload=form.cleaned_data["document"], by=request.user
@@ -210,34 +254,27 @@ class ForecastView(PartnerMemberRequiredMixin, TemplateView):
     template_name = "obligations/forecasts.html"
 
     def quarters(self) -> list[tuple[str, str]]:
-        current = selectors.quarter_start(self.request.tenant.today())
-        following = selectors.quarter_start(current + dt.timedelta(days=100))
-        return [
-            (q.isoformat(), _("Q%(quarter)d %(year)d") % {"quarter": (q.month - 1) // 3 + 1, "year": q.year})
-            for q in (current, following)
-        ]
+        current = quarter_start(self.request.tenant.today())
+        return [(q.isoformat(), quarter_label(q)) for q in (current, next_quarter(current))]
 
     def get_context_data(self, form=None, **kwargs):
         today = self.request.tenant.today()
         year = _year(self.request, today)
         quarters = selectors.plan_quarters(partner=self.partner, year=year, today=today)
-        forecasts = selectors.forecast_amounts(partner=self.partner, year=year)
-        objectives = selectors.plan_objectives(partner=self.partner, year=year)
         rows = [
             {
                 "figures": figures,
                 "lines": [
-                    (name, objectives.get((figures.quarter, line)), forecasts.get((figures.quarter, line)))
+                    (name, figures.objectives.get(line), figures.forecasts.get(line))
                     for line, name in ProductLine.choices
                 ],
             }
             for figures in quarters
         ]
-        current = selectors.quarter_start(today)
+        current = quarter_start(today)
         initial = {"quarter": current.isoformat()}
         if current.year == year:  # the current quarter's forecast, to correct it
-            q = (current.month - 1) // 3 + 1
-            initial.update({line: amount for (quarter, line), amount in forecasts.items() if quarter == q})
+            initial.update(next(f.forecasts for f in quarters if f.start == current))
         return super().get_context_data(
             year=year,
             form=form or ForecastForm(quarters=self.quarters(), initial=initial),
@@ -247,7 +284,6 @@ class ForecastView(PartnerMemberRequiredMixin, TemplateView):
                 quarters=quarters,
                 label=_("Objective, forecast and actual revenue per quarter of %(year)s") % {"year": year},
             ),
-            quarter_label=date_format(today, "F Y"),
             **kwargs,
         )
 

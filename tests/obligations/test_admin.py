@@ -2,13 +2,18 @@
 compliance column and filter of the partners' list."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from django_scopes import scopes_disabled
 
+from obligations import services, tasks
 from obligations.models import FulfilmentState
+from partnerportal.models import Tenant
+from partnerportal.tenancy import tenant_scope
 from tests.obligations.conftest import upload
 from tests.obligations.factories import DutyFactory, DutyFulfilmentFactory
 from tests.obligations.helpers import reload
@@ -131,3 +136,60 @@ def test_the_partners_list_shows_and_filters_compliance(world, manager_a, django
     assert other.legal_name in names("?compliance=full") and a.legal_name not in names("?compliance=full")
     assert a.legal_name not in names("?compliance=mid")
     assert a.legal_name not in names("?compliance=none")
+
+
+@time_machine.travel(dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC), tick=False)
+def test_the_partners_list_judges_each_tenant_on_its_own_today(world, client_for):
+    # 12:00 UTC on 20 November is already 21 November in Auckland: a duty due on the 20th is missed there.
+    with scopes_disabled():
+        Tenant.objects.filter(pk=world.a.tenant.pk).update(timezone="Pacific/Auckland")
+    DutyFulfilmentFactory(partner=world.a.partner, due_date=dt.date(2026, 11, 20))
+    DutyFulfilmentFactory(partner=world.b.partner, due_date=dt.date(2026, 11, 20))  # Paris: due today
+    DutyFulfilmentFactory(partner=world.b.partner, state=FulfilmentState.APPROVED)
+
+    body = (
+        client_for(world.a.tenant, world.superuser)
+        .get(reverse("admin:partnerportal_partner_changelist"))
+        .content.decode()
+    )
+
+    assert "0 % (0/1)" in body  # Azur, in Auckland
+    assert "100 % (1/1)" in body  # Bleu, in Paris: the one due today is not missed yet
+
+
+def test_a_fulfilment_changes_only_through_the_decisions(world, manager_a, submitted):
+    change = reverse("admin:obligations_dutyfulfilment_change", args=[submitted.pk])
+    page = manager_a.get(change)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert manager_a.post(change, {"due_date": "2030-01-01"}).status_code == 403
+    delete = reverse("admin:obligations_dutyfulfilment_delete", args=[submitted.pk])
+    assert manager_a.post(delete, {"post": "yes"}).status_code == 403
+    stored = reload(submitted)
+    assert stored.due_date == submitted.due_date and stored.document.name == submitted.document.name
+
+
+def test_plans_and_forecasts_are_read_only_in_the_admin(world, manager_a):
+    with tenant_scope(world.a.tenant):
+        plan = services.plan_save(
+            partner=world.a.partner, year=2026, objectives={(1, "data"): Decimal("10")}, notes="", by=None
+        )
+    change = reverse("admin:obligations_developmentplan_change", args=[plan.pk])
+    page = manager_a.get(change)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert manager_a.post(change, {"notes": "changed"}).status_code == 403
+    assert manager_a.get(reverse("admin:obligations_developmentplan_add")).status_code == 403
+    assert manager_a.get(reverse("admin:obligations_salesforecast_add")).status_code == 403
+
+
+def test_opening_the_duties_queues_a_task_per_tenant_of_the_selection(world, client_for, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.sync_duties, "delay_on_commit", lambda *args: queued.append(args))
+    a, b = DutyFactory(tenant=world.a.tenant), DutyFactory(tenant=world.b.tenant)
+    DutyFactory(tenant=world.a.tenant)  # not selected
+
+    client_for(world.a.tenant, world.superuser).post(
+        reverse("admin:obligations_duty_changelist"),
+        {"action": "open_for_current_tiers", "_selected_action": [a.pk, b.pk]},
+    )
+
+    assert sorted(queued) == sorted([(world.a.tenant.pk, [a.pk]), (world.b.tenant.pk, [b.pk])])

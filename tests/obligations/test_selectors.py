@@ -6,9 +6,11 @@ from io import StringIO
 
 from django.core.management import call_command
 from django.utils import translation
+from django_scopes import scopes_disabled
 
 from obligations import selectors
 from obligations.models import FulfilmentState
+from partnerportal.models import Partner, Tenant
 from partnerportal.tenancy import tenant_scope
 from tests.obligations.factories import DutyFactory, DutyFulfilmentFactory, TrainingDutyFactory
 
@@ -141,3 +143,55 @@ def test_the_entitlements_command_prints_the_duties(programmes, world):
             "state": "todo",
         },
     ]
+
+
+def test_an_expired_blocking_period_holds_the_evaluation_of_its_window(world, django_assert_num_queries):
+    # EVALUATION (1 January 2027) looks at July–December 2026 (six months).
+    duty = DutyFactory(tenant=world.a.tenant, code="forecast", blocking=True, recurrence="quarterly")
+    a, other, b = world.a.partner, world.a.other_partner, world.b.partner
+    expired = {"duty": duty, "state": FulfilmentState.EXPIRED}
+    DutyFulfilmentFactory(
+        partner=a,
+        period=dt.date(2026, 7, 1),
+        period_end=dt.date(2026, 9, 30),
+        due_date=dt.date(2026, 7, 21),
+        **expired,
+    )
+    DutyFulfilmentFactory(  # ended before the window: the previous evaluation's business
+        partner=other,
+        period=dt.date(2026, 4, 1),
+        period_end=dt.date(2026, 6, 30),
+        due_date=dt.date(2026, 4, 21),
+        **expired,
+    )
+    with tenant_scope(world.a.tenant), django_assert_num_queries(1), translation.override("en"):
+        held = selectors.promotion_holds(tenant=world.a.tenant, evaluation_date=EVALUATION)
+    assert held == [(a.pk, "FORECAST — " + duty.title + ", due 2026-07-21")]
+    assert b.pk not in [pk for pk, _why in held]
+
+
+def test_tier_gap_counts_trainings_by_their_count(programmes, world):
+    access = programmes["a"].tiers["access"]
+    TrainingDutyFactory(tenant=world.a.tenant, tiers=[access], count=3)  # "3 webinars"
+    TrainingDutyFactory(tenant=world.a.tenant, tiers=[access])
+    DutyFactory(tenant=world.a.tenant, tiers=[access], count=5)  # a document's count means nothing
+    with tenant_scope(world.a.tenant), translation.override("en"):
+        assert selectors.tier_gap(partner=world.a.partner, tier=access) == ["1 document", "4 trainings"]
+
+
+def test_evidence_sent_late_is_judged_on_the_tenants_date(world):
+    with scopes_disabled():
+        Tenant.objects.filter(pk=world.a.tenant.pk).update(timezone="America/Los_Angeles")
+        partner = Partner.objects.select_related("tenant").get(pk=world.a.partner.pk)
+    # 03:00 UTC on 2 May is still 1 May in Los Angeles: on time there, though late in Paris or UTC.
+    f = DutyFulfilmentFactory(
+        partner=partner,
+        state=FulfilmentState.SUBMITTED,
+        due_date=dt.date(2026, 5, 1),
+        submitted_at=dt.datetime(2026, 5, 2, 3, tzinfo=dt.UTC),
+    )
+    with tenant_scope(world.a.tenant):
+        compliance = selectors.compliance_for(partner=partner, today=dt.date(2026, 11, 20))
+    assert (compliance.due, compliance.overdue) == (0, [])
+    assert not f.is_overdue(dt.date(2026, 11, 20), tenant=partner.tenant)
+    assert f.is_overdue(dt.date(2026, 11, 20), tenant=world.b.tenant)  # Paris: sent on 2 May, late

@@ -2,13 +2,18 @@
 partner's people and the tenant's managers."""
 
 import os
+from unittest import mock
 
 import pytest
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.http.multipartparser import MultiPartParser
+from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from obligations.models import FulfilmentState
 from obligations.uploads import MAX_BYTES
+from tests.conftest import login_on
 from tests.obligations.conftest import JPEG, PDF, PNG, upload
 from tests.obligations.factories import DutyFulfilmentFactory
 from tests.obligations.helpers import reload
@@ -52,15 +57,55 @@ def test_an_executable_renamed_pdf_is_refused_with_a_clear_message(
     assert files_under(private_root) == []
 
 
-def test_a_file_over_10_mb_is_refused_with_the_limit(world, client_for, fulfilment, private_root):
+def test_a_body_over_10_mb_is_refused_before_it_is_read(world, client_for, fulfilment, private_root):
     big = PDF + b"0" * (11 * 1024 * 1024)
-    response = post_file(client_for(world.a.tenant, world.a.admin), fulfilment, upload(big))
+    client = client_for(world.a.tenant, world.a.admin)
+    read = []
+    # Nothing parses the body: the refusal comes from its Content-Length alone.
+    with mock.patch.object(MultiPartParser, "parse", side_effect=lambda *a: read.append(1)):
+        response = post_file(client, fulfilment, upload(big))
+
+    assert response.status_code == 413
+    body = response.content.decode()
+    assert "10,0" in body or "10.0" in body  # "la limite de 10,0 Mo"
+    assert read == [] and files_under(private_root) == []
+    assert reload(fulfilment).state == FulfilmentState.TO_DO
+    assert MAX_BYTES == 10 * 1024 * 1024
+
+
+def test_a_file_past_the_limit_is_cut_off_while_it_is_read(world, client_for, fulfilment, private_root):
+    # The body is under the Content-Length refusal (limit + form margin), the file just over the limit:
+    # the upload handler stops reading at the limit, as it would for a body that lies about its length.
+    just_over = PDF + b"0" * (MAX_BYTES + 1 - len(PDF))
+    seen = []
+    original = TemporaryFileUploadHandler.receive_data_chunk
+
+    def spy(self, raw_data, start):
+        seen.append(start + len(raw_data))
+        return original(self, raw_data, start)
+
+    with mock.patch.object(TemporaryFileUploadHandler, "receive_data_chunk", spy):
+        response = post_file(client_for(world.a.tenant, world.a.admin), fulfilment, upload(just_over))
 
     assert response.status_code == 400
     body = response.content.decode()
-    assert "10,0" in body or "10.0" in body  # "la limite est de 10,0 Mo"
+    assert "10,0" in body or "10.0" in body
+    assert max(seen) <= MAX_BYTES  # nothing past the limit reached the temporary file
     assert files_under(private_root) == []
-    assert MAX_BYTES == 10 * 1024 * 1024
+    assert reload(fulfilment).state == FulfilmentState.TO_DO
+
+
+def test_the_upload_still_needs_the_csrf_token(world, fulfilment, private_root):
+    client = login_on(Client(HTTP_HOST=world.a.host, enforce_csrf_checks=True), world.a.admin, world.a.tenant)
+    url = reverse("obligations:fulfilment-upload", args=[fulfilment.pk])
+
+    assert client.post(url, {"document": upload()}).status_code == 403
+    assert reload(fulfilment).state == FulfilmentState.TO_DO and files_under(private_root) == []
+
+    page = client.get(reverse("obligations:fulfilment-detail", args=[fulfilment.pk]))
+    token = str(page.context["csrf_token"])
+    assert client.post(url, {"document": upload(), "csrfmiddlewaretoken": token}).status_code == 302
+    assert reload(fulfilment).state == FulfilmentState.SUBMITTED
 
 
 def test_a_path_in_the_file_name_is_ignored(world, client_for, fulfilment, private_root):

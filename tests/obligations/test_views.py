@@ -206,3 +206,26 @@ def test_every_duty_view_is_isolated(world, isolation):
         expected=400,
         unchanged=lambda: type(f).objects.values_list("pk", "state", "document"),
     )
+
+
+def test_the_url_cases_markers_are_on_the_owners_pages(world, client_for):
+    # tests/test_url_isolation.py checks that intruders' pages lack these; here, that the owner's have them.
+    from tests.obligations import url_cases
+
+    client = client_for(world.a.tenant, world.a.admin)
+    for name, build in (
+        ("obligations:plan", url_cases._plan),
+        ("obligations:forecasts", url_cases._forecasts),
+    ):
+        build(world)
+        marker = url_cases.CASES[name].marker(world)
+        assert marker in client.get(reverse(name)).content.decode()
+
+
+def test_the_forecasts_page_reads_objectives_and_forecasts_once(
+    world, client_for, django_assert_max_num_queries
+):
+    client = client_for(world.a.tenant, world.a.sales)
+    client.get(reverse("obligations:forecasts"))  # warm the session and the site's caches
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("obligations:forecasts")).status_code == 200
