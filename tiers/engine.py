@@ -30,7 +30,7 @@ from .hooks import promotion_holds
 from .locks import RegradeInProgress, regrade_lock
 from .models import Assessment, Evaluation, RevenueEntry, TierPin
 from .signals import TierChange
-from .writers import ChunkContext, rows_write
+from .writers import ChunkContext, PreparedChunk, rows_prepare, rows_write
 
 DEFAULT_CHUNK_SIZE = 20000
 
@@ -166,9 +166,8 @@ def _grade_chunk(
     return graded
 
 
-def _write_chunk(*, tenant, evaluation, window, graded, by, now) -> list[int]:
-    """Write the chunk's assessments and current tiers; returns the assessment ids in ``graded`` order."""
-    context = ChunkContext(
+def _chunk_context(*, tenant, evaluation, window, by, now) -> ChunkContext:
+    return ChunkContext(
         tenant_id=tenant.pk,
         evaluation_id=evaluation.pk,
         evaluation_date=window.evaluation_date,
@@ -177,7 +176,11 @@ def _write_chunk(*, tenant, evaluation, window, graded, by, now) -> list[int]:
         applied_by_id=by.pk if by else None,
         applied_at=now,
     )
-    ids = rows_write(context=context, rows=[row for _, row in graded])
+
+
+def _write_chunk(*, context: ChunkContext, evaluation, graded, prepared: PreparedChunk) -> list[int]:
+    """Write the chunk's assessments and current tiers; returns the assessment ids in ``graded`` order."""
+    ids = rows_write(context=context, prepared=prepared)
     counts = {m: 0 for m in Assessment.Movement.values}
     for _, row in graded:
         counts[row.movement] += 1
@@ -191,7 +194,8 @@ class ChunkWriter:
     """Writes the graded chunks on a connection of its own, in a thread, while the run grades the next one.
 
     Grading is Python and writing is mostly the database's work (COPY, indexes, the current tiers'
-    upsert, the commit), so on two cores the two overlap. One chunk waits at most (a queue of one), so
+    upsert, the commit), so on two cores the two overlap; the run's thread also reserves the ids and
+    builds the COPY text (writers.rows_prepare), leaving the writer only what needs the transaction. One chunk waits at most (a queue of one), so
     memory stays at two chunks. Each chunk still commits on its own, so a run that dies is resumed as
     before. Used on PostgreSQL outside a transaction only: inside one (tests, a caller's atomic block) a
     second connection would not see the caller's uncommitted rows, and SQLite allows one writer anyway.
@@ -288,8 +292,16 @@ def regrade(
         else:
             Evaluation.objects.filter(pk=evaluation.pk).update(status=Evaluation.Status.RUNNING, error="")
 
-            def write(graded: list[tuple[dict, Row]]) -> None:
+            def prepare(graded: list[tuple[dict, Row]]) -> tuple:
+                """What does not need the chunk's transaction: ids and COPY text (in the grading thread)."""
+                context = _chunk_context(
+                    tenant=tenant, evaluation=evaluation, window=window, by=by, now=timezone.now()
+                )
+                return graded, context, rows_prepare(context=context, rows=[row for _, row in graded])
+
+            def write(item: tuple) -> None:
                 """One chunk in one transaction: its assessments, current tiers, counts and changes."""
+                graded, context, prepared = item
                 with tenant_scope(tenant), transaction.atomic():
                     if connection.vendor == "postgresql":
                         # A chunk lost to a server crash is redone by the next run, so the job need not
@@ -297,12 +309,7 @@ def regrade(
                         with connection.cursor() as cursor:
                             cursor.execute("SET LOCAL synchronous_commit TO OFF")
                     assessment_ids = _write_chunk(
-                        tenant=tenant,
-                        evaluation=evaluation,
-                        window=window,
-                        graded=graded,
-                        by=by,
-                        now=timezone.now(),
+                        context=context, evaluation=evaluation, graded=graded, prepared=prepared
                     )
                     changes = [
                         TierChange(
@@ -323,11 +330,11 @@ def regrade(
             writer = ChunkWriter(write) if ChunkWriter.usable() else None
             try:
                 for chunk in _chunks(tenant, evaluation_date, chunk_size, skip_assessed=True):
-                    graded = _grade_chunk(grader, window, chunk, revenue, held)
+                    item = prepare(_grade_chunk(grader, window, chunk, revenue, held))
                     if writer:
-                        writer.put(graded)
+                        writer.put(item)
                     else:
-                        write(graded)
+                        write(item)
                     reset_queries()
                 if writer:
                     writer.finish()

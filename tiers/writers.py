@@ -62,11 +62,27 @@ def _reserve_ids(cursor, count: int) -> list[int]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def _copy_assessments(cursor, context: ChunkContext, rows: list[Row]) -> list[int]:
-    """COPY, the fastest way into PostgreSQL. Values are ids, dates, decimals, choice codes and one
-    timestamp, with nothing to escape but NULL; the note (a duty's title, rare) is escaped for COPY's text
-    format. What the rows share is formatted once."""
-    ids = _reserve_ids(cursor, len(rows))
+@dataclass
+class PreparedChunk:
+    """A chunk ready to write: on PostgreSQL its assessment ids are reserved and its COPY text built, so
+    that the writer thread only has the database's part left (see engine.ChunkWriter)."""
+
+    rows: list[Row]
+    ids: list[int] | None = None
+    text: str | None = None
+
+
+def rows_prepare(*, context: ChunkContext, rows: list[Row]) -> PreparedChunk:
+    if connection.vendor != "postgresql":
+        return PreparedChunk(rows)  # SQLite hands the ids back from its INSERT … RETURNING
+    with connection.cursor() as cursor:
+        ids = _reserve_ids(cursor, len(rows))  # a chunk that fails leaves a gap in the ids, nothing more
+    return PreparedChunk(rows, ids, _copy_text(context, ids, rows))
+
+
+def _copy_text(context: ChunkContext, ids: list[int], rows: list[Row]) -> str:
+    """COPY's text format. Values are ids, dates, decimals, choice codes and one timestamp, with nothing
+    to escape but NULL; the note (a duty's title, rare) is escaped. What the rows share is formatted once."""
     shared = (
         f"{context.evaluation_id}\t{context.evaluation_date}\t{context.window_start}\t{context.window_end}\t"
     )
@@ -79,11 +95,7 @@ def _copy_assessments(cursor, context: ChunkContext, rows: list[Row]) -> list[in
         f"{row.applied_tier.id}\t{row.reason}\t{row.movement}\t{row.note.translate(COPY_ESCAPES)}{tail}"
         for i, row in zip(ids, rows, strict=True)
     ]
-    cursor.copy_expert(
-        f"COPY {Assessment._meta.db_table} ({', '.join(ASSESSMENT_COLUMNS)}) FROM STDIN",
-        io.StringIO("".join(lines)),
-    )
-    return ids
+    return "".join(lines)
 
 
 def _insert_assessments(cursor, context: ChunkContext, rows: list[Row]) -> list[int]:
@@ -148,13 +160,17 @@ def _upsert_current_tiers(cursor, context: ChunkContext, low: int, high: int) ->
     )
 
 
-def rows_write(*, context: ChunkContext, rows: list[Row]) -> list[int]:
+def rows_write(*, context: ChunkContext, prepared: PreparedChunk) -> list[int]:
     """Insert an assessment per row and upsert each partner's current tier pointing at it; returns the
-    assessment ids in the order of ``rows``."""
+    assessment ids in the order of the rows. COPY is the fastest way into PostgreSQL."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            ids = _copy_assessments(cursor, context, rows)
+        if prepared.text is not None:
+            cursor.copy_expert(
+                f"COPY {Assessment._meta.db_table} ({', '.join(ASSESSMENT_COLUMNS)}) FROM STDIN",
+                io.StringIO(prepared.text),
+            )
+            ids = prepared.ids
         else:
-            ids = _insert_assessments(cursor, context, rows)
+            ids = _insert_assessments(cursor, context, prepared.rows)
         _upsert_current_tiers(cursor, context, min(ids), max(ids))
     return ids
