@@ -7,7 +7,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from tiers.charts import nice_ceiling
+from tiers.charts import chart_frame, nice_ceiling
 
 from .models import quarter_label
 
@@ -35,18 +35,7 @@ def plan_chart(*, quarters, label: str) -> SafeString:
     def y(value: Decimal) -> float:
         return TOP + plot_h - float(value / ceiling) * plot_h
 
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(label)}" '
-        'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(label)}</title>",
-    ]
-    for i in range(5):
-        value = ceiling * i / 4
-        parts.append(
-            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="chart__grid"/>'
-            f'<text x="{LEFT - 8}" y="{y(value) + 4:.1f}" text-anchor="end" class="chart__axis">'
-            f"{number_format(value, 0, force_grouping=True)} €</text>"
-        )
+    parts = chart_frame(label=label, size=(WIDTH, HEIGHT), left=LEFT, plot_w=plot_w, ceiling=ceiling, y=y)
     for index, quarter in enumerate(quarters):
         x0 = LEFT + index * group + group * 0.1
         for s, (key, name) in enumerate(series):

@@ -22,6 +22,27 @@ def nice_ceiling(value: Decimal) -> Decimal:
     return magnitude * 10
 
 
+def chart_frame(
+    *, label: str, size: tuple[int, int], left: int, plot_w: float, ceiling: Decimal, y
+) -> list[str]:
+    """The opening of a chart: the SVG element, its title, and five grid lines in euros up to ``ceiling``
+    (``y`` maps an amount to its height). The apps' charts share it."""
+    width, height = size
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(label)}</title>",
+    ]
+    for i in range(5):
+        value = ceiling * i / 4
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="chart__grid"/>'
+            f'<text x="{left - 8}" y="{y(value) + 4:.1f}" text-anchor="end" class="chart__axis">'
+            f"{number_format(value, 0, force_grouping=True)} €</text>"
+        )
+    return parts
+
+
 def revenue_chart(
     *, months: list[tuple[dt.date, Decimal]], thresholds: list[tuple[str, Decimal, str]], label: str
 ) -> SafeString:
@@ -40,18 +61,7 @@ def revenue_chart(
     def y(value: Decimal) -> float:
         return TOP + plot_h - float(value / ceiling) * plot_h
 
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(label)}" '
-        'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(label)}</title>",
-    ]
-    for i in range(5):
-        value = ceiling * i / 4
-        parts.append(
-            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="chart__grid"/>'
-            f'<text x="{LEFT - 8}" y="{y(value) + 4:.1f}" text-anchor="end" class="chart__axis">'
-            f"{number_format(value, 0, force_grouping=True)} €</text>"
-        )
+    parts = chart_frame(label=label, size=(WIDTH, HEIGHT), left=LEFT, plot_w=plot_w, ceiling=ceiling, y=y)
     for i, (month, amount) in enumerate(months):
         x = LEFT + i * step + step * 0.15
         height = float(amount / ceiling) * plot_h

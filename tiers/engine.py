@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, reset_queries, transaction
 from django.db.models import F, Sum
@@ -61,9 +62,15 @@ class RegradeResult:
         return f"held {self.counts['held']}" if self.counts.get("held") else None
 
 
+# A partner to grade is a tuple (a dict per partner would cost twice the memory when a run holds them all):
+PK, TYPE, JOINED, TIER, REF, NAME, TYPE_NAME = range(7)
+PARTNER_FIELDS = ["pk", "partner_type_id", "date_joined", "current_tier__tier_id"]
+NAME_FIELDS = ["external_ref", "legal_name", "partner_type__name"]
+
+
 def _chunks(
     tenant: Tenant, evaluation_date: dt.date, chunk_size: int, skip_assessed: bool
-) -> Iterator[list[dict]]:
+) -> Iterator[list[tuple]]:
     """Partners to grade, by keyset pages on the id.
 
     Partners already assessed for the date (a resumed run) are dropped page by page with a range query
@@ -73,23 +80,21 @@ def _chunks(
     partners = Partner.objects.filter(
         tenant=tenant, status__in=GRADED_STATUSES, date_joined__lt=evaluation_date
     )
-    fields = ["pk", "partner_type_id", "date_joined", "current_tier__tier_id"]
-    if not skip_assessed:
-        # Previews and dry runs show names; a real run reads them back with its report (assessment_rows).
-        fields += ["external_ref", "legal_name", "partner_type__name"]
+    # Previews and dry runs show names; a real run reads them back with its report (assessment_rows).
+    fields = PARTNER_FIELDS if skip_assessed else PARTNER_FIELDS + NAME_FIELDS
     last_id = 0
     while True:
-        page = list(partners.filter(pk__gt=last_id).order_by("pk").values(*fields)[:chunk_size])
+        page = list(partners.filter(pk__gt=last_id).order_by("pk").values_list(*fields)[:chunk_size])
         if not page:
             return
-        last_id = page[-1]["pk"]
+        last_id = page[-1][PK]
         if skip_assessed:
             done = set(
                 Assessment.objects.filter(
-                    partner_id__gte=page[0]["pk"], partner_id__lte=last_id, evaluation_date=evaluation_date
+                    partner_id__gte=page[0][PK], partner_id__lte=last_id, evaluation_date=evaluation_date
                 ).values_list("partner_id", flat=True)
             )
-            page = [p for p in page if p["pk"] not in done]
+            page = [p for p in page if p[PK] not in done]
         if page:
             yield page
 
@@ -122,9 +127,9 @@ def _revenue_totals(tenant: Tenant, grader: Grader, window: Window) -> dict[int,
 
 
 def _grade_chunk(
-    grader: Grader, window: Window, chunk: list[dict], revenue: dict[int, Decimal], held: dict[int, str]
-) -> list[tuple[dict, Row]]:
-    low, high = chunk[0]["pk"], chunk[-1]["pk"]
+    grader: Grader, window: Window, chunk: list[tuple], revenue: dict[int, Decimal], held: dict[int, str]
+) -> list[tuple[tuple, Row]]:
+    low, high = chunk[0][PK], chunk[-1][PK]
     pins = {}
     for partner_id, tier_id in (
         TierPin.objects.filter(partner_id__gte=low, partner_id__lte=high, ends_on__gte=window.evaluation_date)
@@ -133,34 +138,35 @@ def _grade_chunk(
     ):
         pins[partner_id] = tier_id  # the newest pin of a partner wins
     graded = []
+    names = len(chunk[0]) > REF
     for p in chunk:
-        months = months_counted(p["date_joined"], window)
-        total = revenue.get(p["pk"])
-        hold = held.get(p["pk"], "")
+        months = months_counted(p[JOINED], window)
+        total = revenue.get(p[PK])
+        hold = held.get(p[PK], "")
         computed, applied, reason, movement = grader.grade(
-            partner_type_id=p["partner_type_id"],
+            partner_type_id=p[TYPE],
             revenue=total,
             months=months,
-            previous_tier_id=p["current_tier__tier_id"],
-            pin_tier_id=pins.get(p["pk"]),
+            previous_tier_id=p[TIER],
+            pin_tier_id=pins.get(p[PK]),
             held=bool(hold),
         )
         total = total or Decimal("0")
         row = Row(
-            partner_id=p["pk"],
-            partner_ref=p.get("external_ref", ""),
-            partner_name=p.get("legal_name", ""),
-            partner_type=p.get("partner_type__name", ""),
+            partner_id=p[PK],
+            partner_ref=p[REF] if names else "",
+            partner_name=p[NAME] if names else "",
+            partner_type=p[TYPE_NAME] if names else "",
             months=months,
             revenue=total,
             basis=monthly_basis(total, months),
-            previous_tier=grader.tiers.get(p["current_tier__tier_id"]),
+            previous_tier=grader.tiers.get(p[TIER]),
             computed_tier=computed,
             applied_tier=applied,
             reason=reason,
             movement=movement,
             note=hold if movement == Assessment.Movement.HELD else "",
-            changed=applied.id != (p["current_tier__tier_id"] or grader.lowest.id),
+            changed=applied.id != (p[TIER] or grader.lowest.id),
         )
         graded.append((p, row))
     return graded
@@ -190,19 +196,27 @@ def _write_chunk(*, context: ChunkContext, evaluation, graded, prepared: Prepare
     return ids
 
 
+@dataclass
+class _Job:
+    fn: Callable[[], Any]
+    result: Any = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
 class ChunkWriter:
     """Writes the graded chunks on a connection of its own, in a thread, while the run grades the next one.
 
     Grading is Python and writing is mostly the database's work (COPY, indexes, the current tiers'
     upsert, the commit), so on two cores the two overlap; the run's thread also reserves the ids and
-    builds the COPY text (writers.rows_prepare), leaving the writer only what needs the transaction. One chunk waits at most (a queue of one), so
-    memory stays at two chunks. Each chunk still commits on its own, so a run that dies is resumed as
-    before. Used on PostgreSQL outside a transaction only: inside one (tests, a caller's atomic block) a
+    builds the COPY text (writers.rows_prepare), leaving the writer only what needs the transaction.
+    Before the chunks, the writer's connection also computes the revenue aggregate (``run``) while the
+    run's thread reads the holds and the partners. One graded chunk waits at most (a queue of one). Each
+    chunk still commits on its own, so a run that dies is resumed as before. Used on PostgreSQL outside a transaction only: inside one (tests, a caller's atomic block) a
     second connection would not see the caller's uncommitted rows, and SQLite allows one writer anyway.
     """
 
-    def __init__(self, write: Callable[[list], None]):
-        self.write = write
+    def __init__(self, write: Callable[[list], None], tenant: Tenant):
+        self.write, self.tenant = write, tenant
         self.queue: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="regrade-writer", daemon=True)
@@ -214,14 +228,34 @@ class ChunkWriter:
 
     def _run(self) -> None:
         try:
-            while (graded := self.queue.get()) is not None:
+            while (item := self.queue.get()) is not None:
                 if self.error is None:  # after a failure, drain what was queued without writing it
                     try:
-                        self.write(graded)
+                        if isinstance(item, _Job):
+                            with tenant_scope(self.tenant):
+                                item.result = item.fn()
+                        else:
+                            self.write(item)
                     except BaseException as exc:  # handed to the run's thread, which raises it
                         self.error = exc
+                if isinstance(item, _Job):
+                    item.done.set()
         finally:
             connection.close()  # this thread's own connection
+
+    def run(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """Run ``fn`` on the writer's connection, in the tenant's scope; returns a function that waits for
+        its result (or raises its error)."""
+        job = _Job(fn=fn)
+        self.put(job)
+
+        def result():
+            job.done.wait()
+            if self.error is not None:
+                raise self.error
+            return job.result
+
+        return result
 
     def put(self, graded: list) -> None:
         if self.error is not None:
@@ -266,10 +300,9 @@ def regrade(
     grader = Grader(tenant)
     result = RegradeResult(tenant=tenant, window=window, dry_run=dry_run)
 
-    revenue = _revenue_totals(tenant, grader, window)
-    held = promotion_holds(tenant=tenant, evaluation_date=evaluation_date)
-
     if dry_run:
+        revenue = _revenue_totals(tenant, grader, window)
+        held = promotion_holds(tenant=tenant, evaluation_date=evaluation_date)
         for chunk in _chunks(tenant, evaluation_date, chunk_size, skip_assessed=False):
             for _, row in _grade_chunk(grader, window, chunk, revenue, held):
                 result.partners += 1
@@ -327,9 +360,20 @@ def regrade(
                     on_chunk(len(graded))
                 reset_queries()  # with DEBUG on, Django would keep every chunk's SQL
 
-            writer = ChunkWriter(write) if ChunkWriter.usable() else None
+            writer = ChunkWriter(write, tenant) if ChunkWriter.usable() else None
             try:
-                for chunk in _chunks(tenant, evaluation_date, chunk_size, skip_assessed=True):
+                if writer:
+                    # The revenue aggregate runs on the writer's connection while this thread reads the
+                    # holds and every partner to grade (tuples: some 25 MB for 200,000 partners).
+                    revenue_ready = writer.run(lambda: _revenue_totals(tenant, grader, window))
+                    held = promotion_holds(tenant=tenant, evaluation_date=evaluation_date)
+                    chunks = list(_chunks(tenant, evaluation_date, chunk_size, skip_assessed=True))
+                    revenue = revenue_ready()
+                else:
+                    revenue = _revenue_totals(tenant, grader, window)
+                    held = promotion_holds(tenant=tenant, evaluation_date=evaluation_date)
+                    chunks = _chunks(tenant, evaluation_date, chunk_size, skip_assessed=True)
+                for chunk in chunks:
                     item = prepare(_grade_chunk(grader, window, chunk, revenue, held))
                     if writer:
                         writer.put(item)
