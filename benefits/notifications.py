@@ -5,9 +5,8 @@ from collections import defaultdict
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import translation
 
+from partnerportal.emails import partner_email
 from partnerportal.models import Membership
 
 from .models import Claim
@@ -62,9 +61,9 @@ def claim_notify(*, claim_ids: list[int], state: str) -> int:
 
 
 def _claim_email(*, claim: Claim, to: list[str]) -> EmailMultiAlternatives:
-    partner = claim.partner
-    with translation.override(partner.language):
-        context = {"claim": claim, "partner": partner, "tenant": partner.tenant, "benefit": claim.benefit}
-        subject = render_to_string("benefits/emails/claim_decided_subject.txt", context).strip()
-        body = render_to_string("benefits/emails/claim_decided_message.txt", context)
-    return EmailMultiAlternatives(subject, body, to=to)
+    return partner_email(
+        partner=claim.partner,
+        template="benefits/emails/claim_decided",
+        context={"claim": claim, "benefit": claim.benefit},
+        to=to,
+    )

@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerportal.emails import partner_admin_emails, partner_email
 from partnerportal.models import Membership, Partner, Tenant
 from tiers.models import PartnerTier
 
@@ -377,15 +377,6 @@ def fulfilment_waive(*, fulfilment: DutyFulfilment, by, reason: str) -> bool:
     return _decide(queryset, state=FulfilmentState.WAIVED, by=by, reason=reason.strip(), notify=True) == 1
 
 
-def _admins_by_partner(partner_ids) -> dict[int, list[str]]:
-    admins: dict[int, list[str]] = defaultdict(list)
-    for partner_id, email in Membership.objects.filter(
-        partner_id__in=partner_ids, role=Membership.Role.ADMIN, user__is_active=True
-    ).values_list("partner_id", "user__email"):
-        admins[partner_id].append(email)
-    return admins
-
-
 def _claim(queryset: QuerySet[DutyFulfilment], guard: str) -> list[DutyFulfilment]:
     """Take the rows whose ``guard`` is empty and set it, before sending: at most one e-mail per row, even
     if the task runs twice (the price: a crash between claim and send loses that e-mail)."""
@@ -404,16 +395,17 @@ def _claim(queryset: QuerySet[DutyFulfilment], guard: str) -> list[DutyFulfilmen
 
 
 def _emails(fulfilments: list[DutyFulfilment], template: str, **extra) -> list[EmailMultiAlternatives]:
-    admins = _admins_by_partner({f.partner_id for f in fulfilments})
-    messages = []
-    for fulfilment in fulfilments:
-        partner = fulfilment.partner
-        with translation.override(partner.language):
-            context = {"fulfilment": fulfilment, "partner": partner, "tenant": partner.tenant, **extra}
-            subject = render_to_string(f"obligations/emails/{template}_subject.txt", context).strip()
-            body = render_to_string(f"obligations/emails/{template}_message.txt", context)
-        messages.extend(EmailMultiAlternatives(subject, body, to=[email]) for email in admins[partner.pk])
-    return messages
+    admins = partner_admin_emails(partner_ids={f.partner_id for f in fulfilments})
+    return [
+        partner_email(
+            partner=fulfilment.partner,
+            template=f"obligations/emails/{template}",
+            context={"fulfilment": fulfilment, **extra},
+            to=[email],
+        )
+        for fulfilment in fulfilments
+        for email in admins[fulfilment.partner_id]
+    ]
 
 
 def _send(messages: list[EmailMultiAlternatives]) -> int:

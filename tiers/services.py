@@ -6,9 +6,9 @@ from collections.abc import Callable
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from partnerportal.emails import partner_admin_emails, partner_email
 from partnerportal.models import Membership, Partner, Tenant
 
 from .calendar import is_evaluation_date
@@ -109,16 +109,12 @@ def assessment_notify(*, assessment_ids: list[int]) -> int:
         Assessment.objects.filter(pk__in=claimed).update(notified_at=timezone.now())
     if not claimed:
         return 0
-    admins: dict[int, list[str]] = {}
     assessments = list(
         Assessment.objects.filter(pk__in=claimed).select_related(
             "partner", "partner__tenant", "previous_tier", "applied_tier"
         )
     )
-    for partner_id, email in Membership.objects.filter(
-        partner_id__in=[a.partner_id for a in assessments], role=Membership.Role.ADMIN, user__is_active=True
-    ).values_list("partner_id", "user__email"):
-        admins.setdefault(partner_id, []).append(email)
+    admins = partner_admin_emails(partner_ids={a.partner_id for a in assessments})
     messages = [
         _tier_change_email(assessment=assessment, to=email)
         for assessment in assessments
@@ -131,10 +127,10 @@ def assessment_notify(*, assessment_ids: list[int]) -> int:
 
 
 def _tier_change_email(*, assessment: Assessment, to: str) -> EmailMultiAlternatives:
-    partner = assessment.partner
     up = assessment.previous_tier is None or assessment.applied_tier.rank > assessment.previous_tier.rank
-    with translation.override(partner.language):
-        context = {"assessment": assessment, "partner": partner, "tenant": partner.tenant, "up": up}
-        subject = render_to_string("emails/tier_changed_subject.txt", context).strip()
-        body = render_to_string("emails/tier_changed_message.txt", context)
-    return EmailMultiAlternatives(subject, body, to=[to])
+    return partner_email(
+        partner=assessment.partner,
+        template="emails/tier_changed",
+        context={"assessment": assessment, "up": up},
+        to=[to],
+    )

@@ -221,3 +221,16 @@ def test_the_email_of_a_first_tier_is_in_the_partners_language(world, programmes
     body = mailoutbox[0].body
     assert "Lors de l’évaluation du 1 juillet 2026" in body, body  # not "At the evaluation of …"
     assert "Azur Réseaux" in body and "Business" in body
+
+
+def test_the_email_is_plain_text_not_html_escaped(world, programmes, mailoutbox):
+    with scopes_disabled():
+        Partner.objects.filter(pk=world.a.partner.pk).update(trade_name="Voix & Data d'Azur")
+    add_revenue(world.a.partner, "1500")
+    evaluate(world.a.tenant)
+
+    with tenant_scope(world.a.tenant):
+        assessment_notify(assessment_ids=[assessment_of(world.a.partner).pk])
+
+    assert "Voix & Data d'Azur" in mailoutbox[0].body
+    assert "&amp;" not in mailoutbox[0].body and "&#x27;" not in mailoutbox[0].body
