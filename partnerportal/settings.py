@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tiers.apps.TiersConfig",
     "benefits.apps.BenefitsConfig",
     "obligations.apps.ObligationsConfig",
+    "promos.apps.PromosConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,71 @@
+"""Writes of the promotions app: saving a priced basket as a quote."""
+
+import datetime as dt
+
+from django.db import transaction
+
+from partnerportal.models import Partner, User
+
+from . import selectors
+from .models import Product, Quote, QuoteLine
+from .pricing import cents
+
+
+@transaction.atomic
+def quote_create(
+    *,
+    partner: Partner,
+    by: User | None,
+    quantities: list[tuple[str, int]],
+    flags=(),
+    as_of: dt.date | None = None,
+    title: str = "",
+) -> Quote:
+    """Price the basket for ``partner`` and keep it, with the prices and the explanation of that day.
+
+    The reference (``DEV-<year>-<id>``) is unique per tenant. Raises ``selectors.BasketError`` for a basket
+    that cannot be priced; nothing is written then.
+    """
+    result = selectors.basket_price(partner=partner, quantities=quantities, flags=flags, as_of=as_of)
+    basket = result.basket
+    quote = Quote.objects.create(
+        tenant=partner.tenant,
+        partner=partner,
+        reference="",
+        title=title,
+        priced_on=result.standing.as_of,
+        tier=result.tier,
+        flags=sorted(basket.flags),
+        monthly_total=basket.monthly_total,
+        one_off_total=basket.one_off_total,
+        created_by=by,
+    )
+    quote.reference = f"DEV-{quote.priced_on:%Y}-{quote.pk:06d}"
+    quote.save(update_fields=["reference"])
+    products = dict(
+        Product.objects.filter(
+            tenant=partner.tenant, code__in=[line.item.code for line in basket.lines]
+        ).values_list("code", "pk")
+    )
+    QuoteLine.objects.bulk_create(
+        QuoteLine(
+            tenant=partner.tenant,
+            quote=quote,
+            product_id=products.get(line.item.code),
+            code=line.item.code,
+            name=line.item.name,
+            billing=line.item.billing,
+            unit=line.item.unit,
+            quantity=line.quantity,
+            list_unit_price=line.item.list_price,
+            unit_price=line.unit_price,
+            total=line.total,
+            promotions=[
+                {"title": a.promotion.title, "effect": a.effect, "saving": str(cents(a.saving))}
+                for a in line.applied
+            ],
+            position=i,
+        )
+        for i, line in enumerate(basket.lines)
+    )
+    return quote
