@@ -355,11 +355,13 @@ QUOTES = (
 ADMINS = {a.partner_ref: a.email for a in ACCOUNTS if a.partner_ref and a.role == "admin"}
 
 
-@demo.register("promos", after=("tiers.evaluations",))
-def promos_demo_load(context: DemoContext) -> str:
-    tenant, tally = context.tenant, context.tally
-    types = {t.code: t for t in PartnerType.objects.filter(tenant=tenant)}
-    tiers = {t.code: t for t in Tier.objects.filter(tenant=tenant)}
+def seed_catalogue_sync(*, tenant, types: dict, tiers: dict, tally, year_start: dt.date) -> dict:
+    """Write the seed's products, prices, order flags and promotions into ``tenant``; idempotent.
+
+    ``types`` maps the demo's partner type codes (``ambassadeur``, ``operateur``) to the tenant's types and
+    ``tiers`` the tier codes to its tiers (tests load the same data into their own programme). Returns the
+    promotions by code.
+    """
     products = sync(
         Product.objects.filter(tenant=tenant),
         key=("code",),
@@ -391,7 +393,6 @@ def promos_demo_load(context: DemoContext) -> str:
         rows=[{**row, "tenant": tenant, "position": i} for i, row in enumerate(FLAGS, start=1)],
         tally=tally,
     )
-    year_start = dt.date(tenant.today().year, 1, 1)
     promotions = sync(
         Promotion.objects.filter(tenant=tenant),
         key=("code",),
@@ -440,6 +441,19 @@ def promos_demo_load(context: DemoContext) -> str:
             for position, rule in enumerate(row["rules"], start=1)
         ],
         tally=tally,
+    )
+    return promotions
+
+
+@demo.register("promos", after=("tiers.evaluations",))
+def promos_demo_load(context: DemoContext) -> str:
+    tenant, tally = context.tenant, context.tally
+    seed_catalogue_sync(
+        tenant=tenant,
+        types={t.code: t for t in PartnerType.objects.filter(tenant=tenant)},
+        tiers={t.code: t for t in Tier.objects.filter(tenant=tenant)},
+        tally=tally,
+        year_start=dt.date(tenant.today().year, 1, 1),
     )
     saved = 0
     for ref, title, basket, flag_codes in QUOTES:
