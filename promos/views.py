@@ -1,17 +1,276 @@
-"""Promotions & devis (placeholder until the portal pages land)."""
+"""Promotions & devis: the promotions a partner may use, the quote calculator, and its saved quotes.
 
+The calculator works without JavaScript: its rows are a formset, and "More rows" posts the form back with
+more empty rows. "Calculate" prices the basket and saves nothing; "Save the quote" prices it again in the
+service and keeps it. Prices and their explanation always come from the engine (``selectors.basket_price``);
+this module only shapes them for the page.
+"""
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
+from django_tables2 import SingleTableMixin
 
 from partnerportal.views import PartnerMemberRequiredMixin
 
+from . import pricing, selectors, services
+from .forms import QuoteForm, basket_formset
+from .models import Product, Quote
+from .tables import QuoteTable
+
+UNIT_NAMES = dict(Product.Unit.choices)
+MONTHLY, ONE_OFF = Product.Billing.MONTHLY, Product.Billing.ONE_OFF
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What one promotion did to a line's unit price, for the page (``_effect.html`` words it).
+
+    ``kind`` is "price" (a new unit price: ``after`` instead of ``before``), "percent" (``percent`` off), or ""
+    for a stored explanation this page cannot read, shown as it was saved (``text``).
+    """
+
+    title: str
+    kind: str
+    before: Decimal | None = None
+    after: Decimal | None = None
+    percent: Decimal | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class LineRow:
+    """A priced line, from the engine (calculator) or from a saved quote (detail)."""
+
+    name: str
+    code: str
+    unit: str
+    billing: str
+    quantity: int
+    list_unit_price: Decimal
+    unit_price: Decimal
+    total: Decimal
+    effects: list[Effect] = field(default_factory=list)
+
+    @property
+    def list_total(self) -> Decimal:
+        return self.list_unit_price * self.quantity
+
+    @property
+    def discounted(self) -> bool:
+        return self.unit_price < self.list_unit_price
+
+
+@dataclass(frozen=True)
+class Totals:
+    monthly: Decimal
+    one_off: Decimal
+    monthly_saving: Decimal
+    one_off_saving: Decimal
+
+    @property
+    def saving(self) -> Decimal:
+        return self.monthly_saving + self.one_off_saving
+
+
+def _totals(rows: list[LineRow], *, monthly: Decimal, one_off: Decimal) -> Totals:
+    def saving(billing):
+        return sum((row.list_total - row.total for row in rows if row.billing == billing), Decimal("0"))
+
+    return Totals(monthly, one_off, saving(MONTHLY), saving(ONE_OFF))
+
+
+def priced_rows(basket: pricing.PricedBasket) -> list[LineRow]:
+    return [
+        LineRow(
+            name=line.item.name,
+            code=line.item.code,
+            unit=UNIT_NAMES.get(line.item.unit, line.item.unit),
+            billing=line.item.billing,
+            quantity=line.quantity,
+            list_unit_price=line.item.list_price,
+            unit_price=line.unit_price,
+            total=line.total,
+            effects=[
+                Effect(
+                    title=a.promotion.title,
+                    kind=a.kind,
+                    before=pricing.cents(a.before),
+                    after=pricing.cents(a.after),
+                    percent=a.percent,
+                )
+                for a in line.applied
+            ],
+        )
+        for line in basket.lines
+    ]
+
+
+# A saved line keeps each promotion as {"title", "effect", "saving"}, the effect in the engine's
+# language-neutral form (``pricing.Applied.effect``): "-10% (24.30 -> 21.87)" or "19.99 instead of 27.00".
+# Read back here so that the saved quote words its effects like the calculator, in the reader's language.
+STORED_PERCENT = re.compile(r"^-(?P<percent>\d+(?:\.\d+)?)% \((?P<before>\d+\.\d+) -> (?P<after>\d+\.\d+)\)$")
+STORED_PRICE = re.compile(r"^(?P<after>\d+\.\d+) instead of (?P<before>\d+\.\d+)$")
+
+
+def stored_effect(promotion: dict) -> Effect:
+    title, text = str(promotion.get("title", "")), str(promotion.get("effect", ""))
+    if match := STORED_PERCENT.match(text):
+        return Effect(
+            title,
+            "percent",
+            Decimal(match["before"]),
+            Decimal(match["after"]),
+            Decimal(match["percent"]),
+        )
+    if match := STORED_PRICE.match(text):
+        return Effect(title, "price", Decimal(match["before"]), Decimal(match["after"]))
+    return Effect(title, "", text=text)
+
+
+def saved_rows(quote: Quote) -> list[LineRow]:
+    return [
+        LineRow(
+            name=line.name,
+            code=line.code,
+            unit=line.get_unit_display(),
+            billing=line.billing,
+            quantity=line.quantity,
+            list_unit_price=line.list_unit_price,
+            unit_price=line.unit_price,
+            total=line.total,
+            effects=[stored_effect(p) for p in line.promotions if isinstance(p, dict)],
+        )
+        for line in quote.lines.all()
+    ]
+
 
 class QuoteCalculatorView(PartnerMemberRequiredMixin, TemplateView):
+    """The promotions the partner may use now, within reach and with the next tier; the basket; its prices."""
+
     template_name = "promos/quote_calculator.html"
 
+    def get_context_data(self, *, rows=None, quote_form=None, pricing_result=None, **kwargs):
+        today = self.request.tenant.today()
+        standing = (
+            pricing_result.standing
+            if pricing_result is not None
+            else selectors.promotion_standing(partner=self.partner, as_of=today)
+        )
+        if rows is None:
+            rows = basket_formset(catalogue=self.catalogue())
+            quote_form = QuoteForm(flags=self.flags())
+        result = None
+        if pricing_result is not None:
+            lines = priced_rows(pricing_result.basket)
+            result = {
+                "lines": lines,
+                "totals": _totals(
+                    lines,
+                    monthly=pricing_result.basket.monthly_total,
+                    one_off=pricing_result.basket.one_off_total,
+                ),
+                "tier": pricing_result.tier,
+                "as_of": standing.as_of,
+            }
+        return super().get_context_data(
+            standing=standing,
+            rows=rows,
+            quote_form=quote_form,
+            result=result,
+            catalogue_size=len(self.catalogue()),
+            **kwargs,
+        )
 
-class QuoteListView(PartnerMemberRequiredMixin, TemplateView):
+    def catalogue(self):
+        if not hasattr(self, "_catalogue"):
+            self._catalogue = selectors.catalogue_for(partner=self.partner)
+        return self._catalogue
+
+    def flags(self):
+        if not hasattr(self, "_flags"):
+            self._flags = list(selectors.order_flag_list(tenant=self.request.tenant))
+        return self._flags
+
+    def post(self, request):
+        action = request.POST.get("action")
+        more_rows = action == "more_rows"
+        rows = basket_formset(
+            request.POST, catalogue=self.catalogue(), require_lines=not more_rows, more_rows=more_rows
+        )
+        quote_form = QuoteForm(request.POST, flags=self.flags())
+        if more_rows:
+            return self.render_to_response(self.get_context_data(rows=rows, quote_form=quote_form))
+        if not (rows.is_valid() and quote_form.is_valid()):
+            return self.invalid(rows, quote_form, saving=action == "save")
+        basket = {
+            "partner": self.partner,
+            "quantities": rows.quantities(),
+            "flags": quote_form.cleaned_data["flags"],
+            "as_of": request.tenant.today(),
+        }
+        try:
+            if action == "save":
+                quote = services.quote_create(
+                    by=request.user, title=quote_form.cleaned_data["title"], **basket
+                )
+            else:
+                result = selectors.basket_price(**basket)
+        except selectors.BasketError as error:
+            return self.invalid(rows, quote_form, saving=action == "save", basket_error=str(error))
+        if action == "save":
+            messages.success(
+                request, _("Your quote %(reference)s is saved.") % {"reference": quote.reference}
+            )
+            return redirect("promos:quote-detail", pk=quote.pk)
+        return self.render_to_response(
+            self.get_context_data(rows=rows, quote_form=quote_form, pricing_result=result)
+        )
+
+    def invalid(self, rows, quote_form, *, saving: bool, basket_error: str = ""):
+        """The page again with the errors at the rows (400); nothing was saved."""
+        if saving:
+            # "Save" goes back to the top of the page, which the errors are far from: say it there too.
+            messages.error(self.request, _("The quote is not saved: the basket below needs a correction."))
+        context = self.get_context_data(
+            rows=rows, quote_form=quote_form, invalid=True, basket_error=basket_error
+        )
+        return self.render_to_response(context, status=400)
+
+
+class QuoteListView(PartnerMemberRequiredMixin, SingleTableMixin, TemplateView):
+    """Mes devis: the partner's saved quotes, newest first."""
+
     template_name = "promos/quote_list.html"
+    table_class = QuoteTable
+    table_pagination = {"per_page": 15}
+
+    def get_table_data(self):
+        return selectors.quote_list(partner=self.partner)
 
 
 class QuoteDetailView(PartnerMemberRequiredMixin, TemplateView):
+    """A saved quote, as it was priced that day; looked up through the partner (404 for anyone else's)."""
+
     template_name = "promos/quote_detail.html"
+
+    def get_context_data(self, pk, **kwargs):
+        quote = get_object_or_404(selectors.quote_list(partner=self.partner), pk=pk)
+        lines = saved_rows(quote)
+        names = (
+            {flag.code: flag.name for flag in selectors.order_flag_list(tenant=self.request.tenant)}
+            if quote.flags
+            else {}
+        )
+        return super().get_context_data(
+            quote=quote,
+            lines=lines,
+            totals=_totals(lines, monthly=quote.monthly_total, one_off=quote.one_off_total),
+            flags=[names.get(code, code) for code in quote.flags],
+            **kwargs,
+        )
