@@ -55,15 +55,19 @@ class BasketLineForm(forms.Form):
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].choices = choices
+        # One message for every wrong quantity (empty, not a whole number, out of bounds), in the reader's
+        # language and number format, so it is built per form.
+        self.quantity_error = _("Give a whole number from 1 to %(max)s.") % {
+            "max": floatformat(MAX_QUANTITY, "g")
+        }
+        for code in ("invalid", "min_value", "max_value"):
+            self.fields["quantity"].error_messages[code] = self.quantity_error
 
     def clean(self):
         data = super().clean()
         product, quantity = data.get("product"), data.get("quantity")
         if product and quantity is None and "quantity" not in self.errors:
-            self.add_error(
-                "quantity",
-                _("Give a quantity from 1 to %(max)s.") % {"max": floatformat(MAX_QUANTITY, "g")},
-            )
+            self.add_error("quantity", self.quantity_error)
         if not product and quantity is not None and "product" not in self.errors:
             self.add_error("product", _("Choose a product, or clear the quantity."))
         return data

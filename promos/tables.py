@@ -11,23 +11,38 @@ def _money(value) -> str:
     return f"{floatformat(value, '2g')} €"
 
 
+def _cell(label, *, num: bool = False) -> dict:
+    """A column's attributes: its label on every cell too, for the one-block-per-quote layout of phones."""
+    td = {"data-label": label}
+    if num:
+        return {"th": {"class": "num"}, "td": {**td, "class": "num"}}
+    return {"td": td}
+
+
 class QuoteTable(tables.Table):
     """Mes devis: sortable, paginated; the queryset comes from ``selectors.quote_list``."""
 
-    reference = tables.Column(verbose_name=_("Reference"))
-    title = tables.Column(verbose_name=_("Title"), default="—")
-    priced_on = tables.DateColumn(verbose_name=_("Date"), format="SHORT_DATE_FORMAT")
-    tier = tables.Column(verbose_name=_("Tier"), accessor="tier__name", order_by=("tier__rank",), default="—")
+    reference = tables.Column(verbose_name=_("Reference"), attrs={"td": {"class": "quote-table__reference"}})
+    title = tables.Column(verbose_name=_("Title"), default="—", attrs=_cell(_("Title")))
+    priced_on = tables.DateColumn(verbose_name=_("Date"), format="SHORT_DATE_FORMAT", attrs=_cell(_("Date")))
+    tier = tables.Column(
+        verbose_name=_("Tier"),
+        accessor="tier__name",
+        order_by=("tier__rank",),
+        default="—",
+        attrs=_cell(_("Tier")),
+    )
     monthly_total = tables.Column(
-        verbose_name=_("Monthly excl. VAT"), attrs={"th": {"class": "num"}, "td": {"class": "num"}}
+        verbose_name=_("Monthly excl. VAT"), attrs=_cell(_("Monthly excl. VAT"), num=True)
     )
     one_off_total = tables.Column(
-        verbose_name=_("One-off excl. VAT"), attrs={"th": {"class": "num"}, "td": {"class": "num"}}
+        verbose_name=_("One-off excl. VAT"), attrs=_cell(_("One-off excl. VAT"), num=True)
     )
     created_by = tables.Column(
         verbose_name=_("By"),
         order_by=("created_by__last_name", "created_by__first_name", "created_by__email"),
         default="—",
+        attrs=_cell(_("By")),
     )
 
     class Meta:

@@ -29,7 +29,7 @@ def _quote_list(world):
 CASES = {
     # The calculator and the list show each partner its own promotions, prices and quotes.
     "promos:quote-calculator": UrlCase(
-        other_partner=200, other_tenant=200, marker=lambda w: w.a.partner.legal_name
+        other_partner=200, other_tenant=200, marker=lambda w: str(w.a.partner)
     ),
     "promos:quote-list": UrlCase(
         kwargs=_quote_list, other_partner=200, other_tenant=200, marker=lambda w: QUOTE_TITLE
