@@ -372,7 +372,8 @@ class PromotionRule(models.Model):
         needs = self.NEEDS.get(self.kind, set())
         for field in self.OPTIONAL:
             value = getattr(self, field if field in ("unit_price", "percent", "steps") else f"{field}_id")
-            if field in needs and value in (None, ""):
+            # Blank lines are no price grid: the rule would never give a price.
+            if field in needs and (value is None or (isinstance(value, str) and not value.strip())):
                 errors[field] = _("A “%(kind)s” rule needs this.") % {"kind": self.get_kind_display()}
             elif field not in needs and value not in (None, ""):
                 errors[field] = _("A “%(kind)s” rule does not use this; leave it empty.") % {

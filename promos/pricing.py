@@ -96,8 +96,9 @@ class Rule:
         if self.kind == "percent_off":
             return "percent", self.percent
         if self.kind == "price_grid":
-            # The grid counts every matching line of the order: "commande de plus de 10 numéros".
-            quantity = basket.quantity_of(self.targets)
+            # The grid counts every line of the order it prices: "commande de plus de 10 numéros"; what the
+            # rule excludes is not priced by it, so it does not count towards a step either.
+            quantity = sum(other.quantity for other in basket.lines if self.applies_to(other.item))
             reached = [price for above, price in self.steps if quantity > above]
             return ("price", reached[-1]) if reached else None
         if self.kind == "unlocked_price":

@@ -122,10 +122,9 @@ def parse_conditions(
         where = _("Line %(n)s: ") % {"n": number}
         keyword, _space, rest = line.partition(" ")
         keyword = keyword.lower()
+        condition = None
         if keyword == "has" and rest:
-            conditions.append(
-                Condition("has", parse_selectors(rest, product_codes=codes, where=where), text=line)
-            )
+            condition = Condition("has", parse_selectors(rest, product_codes=codes, where=where), text=line)
         elif keyword == "quantity" and (match := QUANTITY.match(rest)):
             n = int(match["n"])
             minimum = n + 1 if match["op"] == ">" else n
@@ -134,15 +133,16 @@ def parse_conditions(
                     _("%(where)sthe quantity %(n)s is too large.") % {"where": where, "n": n}
                 )
             selectors = parse_selectors(match["selectors"], product_codes=codes, where=where)
-            conditions.append(Condition("quantity", selectors, minimum=minimum, text=line))
+            condition = Condition("quantity", selectors, minimum=minimum, text=line)
         elif keyword == "flag" and rest:
             if rest not in flags:
                 raise ValidationError(
                     _("%(where)sthere is no order flag “%(flag)s” (known: %(known)s).")
                     % {"where": where, "flag": rest, "known": ", ".join(sorted(flags)) or _("none")}
                 )
-            conditions.append(Condition("flag", flag=rest, text=line))
-        else:
+            condition = Condition("flag", flag=rest, text=line)
+        # "has ," selects no product: such a condition would never hold, so it is not one either.
+        if condition is None or (condition.kind != "flag" and not condition.selectors):
             raise ValidationError(
                 _(
                     "%(where)s“%(line)s” is not a condition. Write “has SELECTOR”, “quantity SELECTOR > N” "
@@ -150,6 +150,7 @@ def parse_conditions(
                 )
                 % {"where": where, "line": line}
             )
+        conditions.append(condition)
     return tuple(conditions)
 
 

@@ -6,9 +6,11 @@ calendar quarter before that day (PROGRAM.md, "Promotions": "600 € minimum / t
 """
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.template.defaultfilters import floatformat
 from django.utils.formats import date_format
@@ -23,6 +25,8 @@ from tiers.selectors import tier_on
 
 from . import pricing
 from .models import OrderFlag, Product, ProductPrice, Promotion, PromotionRule, Quote
+
+logger = logging.getLogger(__name__)
 
 
 class BasketError(ValueError):
@@ -198,27 +202,37 @@ def promotion_standing(*, partner: Partner, as_of: dt.date | None = None) -> Sta
 
 
 def engine_promotion(promotion: Promotion, *, product_codes, flag_codes) -> pricing.Promotion:
-    """The engine's view of a promotion: its rules parsed (they were validated on save)."""
+    """The engine's view of a promotion: its rules parsed (they were validated on save).
+
+    A rule the catalogue has changed under since (a product code or an order flag renamed or deleted) no
+    longer parses: it gives nothing, so that the other promotions still price and no price falls by mistake;
+    the back-office refuses it on its next save.
+    """
     engine_rules = []
     for rule in promotion.rules.all():
-        engine_rules.append(
-            pricing.Rule(
-                kind=rule.kind,
-                targets=rule.parse("targets", product_codes=product_codes),
-                excluded=rule.parse("excluded", product_codes=product_codes),
-                conditions=rule.parse("conditions", product_codes=product_codes, flag_codes=flag_codes),
-                match_any=rule.match == PromotionRule.Match.ANY,
-                unit_price=rule.unit_price,
-                percent=rule.percent,
-                steps=tuple(
-                    (above, Decimal(price)) for above, price in rule.parse("steps", product_codes=())
-                ),
-                unlocked_by=rule.unlocked_by.code if rule.unlocked_by_id else "",
-                flag=rule.flag.code if rule.flag_id else "",
+        try:
+            engine_rules.append(engine_rule(rule, product_codes=product_codes, flag_codes=flag_codes))
+        except ValidationError as error:
+            logger.warning(
+                "Promotion %s: rule %s skipped: %s", promotion.code, rule.pk, "; ".join(error.messages)
             )
-        )
     return pricing.Promotion(
         promotion.pk, promotion.code, promotion.title, promotion.stackable, tuple(engine_rules)
+    )
+
+
+def engine_rule(rule: PromotionRule, *, product_codes, flag_codes) -> pricing.Rule:
+    return pricing.Rule(
+        kind=rule.kind,
+        targets=rule.parse("targets", product_codes=product_codes),
+        excluded=rule.parse("excluded", product_codes=product_codes),
+        conditions=rule.parse("conditions", product_codes=product_codes, flag_codes=flag_codes),
+        match_any=rule.match == PromotionRule.Match.ANY,
+        unit_price=rule.unit_price,
+        percent=rule.percent,
+        steps=tuple((above, Decimal(price)) for above, price in rule.parse("steps", product_codes=())),
+        unlocked_by=rule.unlocked_by.code if rule.unlocked_by_id else "",
+        flag=rule.flag.code if rule.flag_id else "",
     )
 
 
