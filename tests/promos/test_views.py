@@ -276,6 +276,8 @@ def test_a_bad_basket_gives_a_form_error_and_saves_nothing(seed, world, client, 
     assert 'class="errorlist' in page and 'id="result"' in page  # the errors, where the page scrolls to
     assert section(page, "result") == ""  # no prices
     assert quotes() == []
+    # "Save" lands at the top of the page: a message there says the quote is not saved.
+    assert len(messages_of(response)) == (1 if action == "save" else 0)
 
 
 def test_the_error_is_at_the_row_at_fault(seed, world, client):
