@@ -13,6 +13,7 @@ Conditions, one per line, all or any of them must hold (the rule says which):
 - ``flag CODE``: the order carries that flag (a migration of a VGA fleet, ...).
 """
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -70,9 +71,10 @@ def parse_selectors(text: str, *, product_codes: Iterable[str], where: str = "")
     for word in (w.strip() for w in text.split(",")):
         if not word:
             continue
-        family, _slash, subfamily = word.partition("/")
+        family, slash, subfamily = (part.strip() for part in word.partition("/"))
+        word = f"{family}{slash}{subfamily}"  # "data_link / fibre" reads as "data_link/fibre"
         if family in FAMILIES:
-            if subfamily and subfamily not in SUBFAMILIES.get(family, ()):
+            if slash and subfamily not in SUBFAMILIES.get(family, ()):
                 known = ", ".join(SUBFAMILIES.get(family, ())) or _("none")
                 raise ValidationError(
                     _("%(where)s“%(word)s”: %(family)s has no sub-family “%(sub)s” (it has: %(known)s).")
@@ -186,4 +188,15 @@ def parse_steps(text: str) -> tuple[tuple[int, str], ...]:
         if int(above) > 1_000_000 or amount >= Decimal("100000000"):
             raise ValidationError(_("%(where)sthis step is too large.") % {"where": where})
         steps[int(above)] = str(amount.quantize(Decimal("0.01")))
-    return tuple(sorted(steps.items()))
+    ordered = sorted(steps.items())
+    for (fewer, cheaper), (more, dearer) in itertools.pairwise(ordered):
+        if Decimal(dearer) > Decimal(cheaper):
+            # A grid that charges more per unit for a larger order is a typing mistake, not a promotion.
+            raise ValidationError(
+                _(
+                    "More than %(more)s at %(dearer)s costs more per unit than more than %(fewer)s at "
+                    "%(cheaper)s: a larger order cannot cost more."
+                )
+                % {"more": more, "dearer": dearer, "fewer": fewer, "cheaper": cheaper}
+            )
+    return tuple(ordered)

@@ -404,3 +404,19 @@ def test_a_promotion_for_another_tenants_tier_is_refused(shop):
         Promotion(tenant=shop.tenant, code="p", title="P", min_tier=other_tier).full_clean()
 
     assert raised.value.message_dict["min_tier"] == ["This choice belongs to another programme."]
+
+
+def test_a_grid_that_charges_more_for_a_larger_order_is_refused():
+    with pytest.raises(ValidationError, match="cannot cost more"):
+        rules.parse_steps("10 = 5.00\n30 = 7.00")
+
+
+def test_spaces_around_the_slash_of_a_sub_family_are_read_as_written_without_them():
+    assert rules.parse_selectors("data_link / fibre", product_codes=()) == (
+        rules.Selector(family="data_link", subfamily="fibre"),
+    )
+
+
+def test_a_family_with_an_empty_sub_family_is_refused():
+    with pytest.raises(ValidationError, match="no sub-family"):
+        rules.parse_selectors("data_link/", product_codes=())
