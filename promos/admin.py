@@ -37,6 +37,7 @@ from .admin_forms import (
     product_choices,
     rules_naming,
 )
+from .effects import stored_effect
 from .models import OrderFlag, Product, ProductPrice, Promotion, PromotionRule, Quote, QuoteLine
 
 # --- the price list ------------------------------------------------------------------------------------
@@ -308,10 +309,11 @@ class QuoteLineInline(TenantInlineMixin, admin.TabularInline):
     def promotions_applied(self, line):
         if not line.promotions:
             return "—"
+        effects = (stored_effect(p) for p in line.promotions if isinstance(p, dict))
         return format_html_join(
             "",
             '<span class="promo-applied"><span class="promo-applied__title">{}</span>{}</span>',
-            ((p.get("title", ""), p.get("effect", "")) for p in line.promotions),
+            ((e.title, mark_safe(e.render())) for e in effects),  # noqa: S308 (our template, escaped)
         )
 
 

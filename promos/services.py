@@ -7,8 +7,8 @@ from django.db import transaction
 from partnerportal.models import Partner, User
 
 from . import selectors
+from .effects import effect_record
 from .models import Product, Quote, QuoteLine
-from .pricing import cents
 
 
 @transaction.atomic
@@ -60,10 +60,7 @@ def quote_create(
             list_unit_price=line.item.list_price,
             unit_price=line.unit_price,
             total=line.total,
-            promotions=[
-                {"title": a.promotion.title, "effect": a.effect, "saving": str(cents(a.saving))}
-                for a in line.applied
-            ],
+            promotions=[effect_record(a) for a in line.applied],
             position=i,
         )
         for i, line in enumerate(basket.lines)

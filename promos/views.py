@@ -6,7 +6,6 @@ service and keeps it. Prices and their explanation always come from the engine (
 this module only shapes them for the page.
 """
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -19,28 +18,13 @@ from django_tables2 import SingleTableMixin
 from partnerportal.views import PartnerMemberRequiredMixin
 
 from . import pricing, selectors, services
+from .effects import Effect, applied_effect, stored_effect
 from .forms import QuoteForm, basket_formset
 from .models import Product, Quote
 from .tables import QuoteTable
 
 UNIT_NAMES = dict(Product.Unit.choices)
 MONTHLY, ONE_OFF = Product.Billing.MONTHLY, Product.Billing.ONE_OFF
-
-
-@dataclass(frozen=True)
-class Effect:
-    """What one promotion did to a line's unit price, for the page (``_effect.html`` words it).
-
-    ``kind`` is "price" (a new unit price: ``after`` instead of ``before``), "percent" (``percent`` off), or ""
-    for a stored explanation this page cannot read, shown as it was saved (``text``).
-    """
-
-    title: str
-    kind: str
-    before: Decimal | None = None
-    after: Decimal | None = None
-    percent: Decimal | None = None
-    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,41 +80,10 @@ def priced_rows(basket: pricing.PricedBasket) -> list[LineRow]:
             list_unit_price=line.item.list_price,
             unit_price=line.unit_price,
             total=line.total,
-            effects=[
-                Effect(
-                    title=a.promotion.title,
-                    kind=a.kind,
-                    before=pricing.cents(a.before),
-                    after=pricing.cents(a.after),
-                    percent=a.percent,
-                )
-                for a in line.applied
-            ],
+            effects=[applied_effect(a) for a in line.applied],
         )
         for line in basket.lines
     ]
-
-
-# A saved line keeps each promotion as {"title", "effect", "saving"}, the effect in the engine's
-# language-neutral form (``pricing.Applied.effect``): "-10% (24.30 -> 21.87)" or "19.99 instead of 27.00".
-# Read back here so that the saved quote words its effects like the calculator, in the reader's language.
-STORED_PERCENT = re.compile(r"^-(?P<percent>\d+(?:\.\d+)?)% \((?P<before>\d+\.\d+) -> (?P<after>\d+\.\d+)\)$")
-STORED_PRICE = re.compile(r"^(?P<after>\d+\.\d+) instead of (?P<before>\d+\.\d+)$")
-
-
-def stored_effect(promotion: dict) -> Effect:
-    title, text = str(promotion.get("title", "")), str(promotion.get("effect", ""))
-    if match := STORED_PERCENT.match(text):
-        return Effect(
-            title,
-            "percent",
-            Decimal(match["before"]),
-            Decimal(match["after"]),
-            Decimal(match["percent"]),
-        )
-    if match := STORED_PRICE.match(text):
-        return Effect(title, "price", Decimal(match["before"]), Decimal(match["after"]))
-    return Effect(title, "", text=text)
 
 
 def saved_rows(quote: Quote) -> list[LineRow]:

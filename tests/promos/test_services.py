@@ -76,8 +76,12 @@ def test_a_quote_keeps_the_lines_promotions_and_totals(world, partner):
             "promotions": [
                 {
                     "title": "SIP Trunk Touch à 19,99 € HT",
-                    "effect": "19.99 instead of 27.00",
+                    "kind": "price",
+                    "before": "27.00",
+                    "after": "19.99",
+                    "percent": None,
                     "saving": "7.01",
+                    "effect": "19.99 instead of 27.00",
                 }
             ],
             "position": 0,
@@ -108,8 +112,12 @@ def test_a_quote_keeps_the_lines_promotions_and_totals(world, partner):
             "promotions": [
                 {
                     "title": "Portabilités : grille préférentielle Business",
-                    "effect": "7.00 instead of 9.00",
+                    "kind": "price",
+                    "before": "9.00",
+                    "after": "7.00",
+                    "percent": None,
                     "saving": "2.00",
+                    "effect": "7.00 instead of 9.00",
                 }
             ],
             "position": 2,

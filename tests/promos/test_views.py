@@ -12,8 +12,8 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from promos import services
+from promos.effects import Effect, stored_effect
 from promos.models import Quote, QuoteLine
-from promos.views import Effect, stored_effect
 from tests.benefits.factories import assess
 from tests.partnerportal.factories import MembershipFactory
 from tiers.models import RevenueCategory
@@ -368,13 +368,13 @@ def test_the_detail_shows_the_flags_and_totals_it_was_saved_with(seed, world, cl
 
 
 def test_a_stored_effect_is_read_back_or_shown_as_saved():
-    assert stored_effect({"title": "A", "effect": "-10% (24.30 -> 21.87)"}) == Effect(
-        "A", "percent", Decimal("24.30"), Decimal("21.87"), Decimal("10")
-    )
-    assert stored_effect({"title": "B", "effect": "19.99 instead of 27.00"}) == Effect(
-        "B", "price", Decimal("27.00"), Decimal("19.99")
-    )
-    assert stored_effect({"title": "C", "effect": "something else"}) == Effect("C", "", text="something else")
+    percent = {"title": "A", "kind": "percent", "before": "24.30", "after": "21.87", "percent": "10"}
+    assert stored_effect(percent) == Effect("A", "percent", Decimal("24.30"), Decimal("21.87"), Decimal("10"))
+    price = {"title": "B", "kind": "price", "before": "27.00", "after": "19.99", "percent": None}
+    assert stored_effect(price) == Effect("B", "price", Decimal("27.00"), Decimal("19.99"))
+    assert stored_effect(
+        {"title": "C", "kind": "price", "before": "x", "effect": "19.99 instead of 27.00"}
+    ) == (Effect("C", "", text="19.99 instead of 27.00"))
 
 
 # --- query counts ------------------------------------------------------------------------------------------
