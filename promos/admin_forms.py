@@ -159,7 +159,7 @@ class CalculatorForm(forms.Form):
         label=_("Price on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_(
-            "The partner's tier on that day and its orders or revenue in the quarter before it count."
+            "What counts: the partner's tier on that day, and its orders or revenue in the quarter before it."
         ),
     )
     flags = forms.MultipleChoiceField(

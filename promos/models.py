@@ -297,7 +297,7 @@ class PromotionRule(models.Model):
         _("conditions"),
         blank=True,
         help_text=_(
-            "One per line: “has data_link”, “quantity channel > 4”, “flag vga-migration”. Empty: always."
+            "One per line: “has data_link”, “quantity channel > 4”, “flag migration-vga”. Empty: always."
         ),
     )
     match = models.CharField(_("conditions to meet"), max_length=3, choices=Match.choices, default=Match.ALL)

@@ -194,8 +194,8 @@ def parse_steps(text: str) -> tuple[tuple[int, str], ...]:
             # A grid that charges more per unit for a larger order is a typing mistake, not a promotion.
             raise ValidationError(
                 _(
-                    "More than %(more)s at %(dearer)s costs more per unit than more than %(fewer)s at "
-                    "%(cheaper)s: a larger order cannot cost more."
+                    "A larger order cannot cost more per unit: more than %(more)s at %(dearer)s, but more "
+                    "than %(fewer)s at %(cheaper)s."
                 )
                 % {"more": more, "dearer": dearer, "fewer": fewer, "cheaper": cheaper}
             )

@@ -188,7 +188,7 @@ def promotion_standing(*, partner: Partner, as_of: dt.date | None = None) -> Sta
             amount = revenue[promotion.quarter_basis]
             if amount < promotion.quarter_minimum:
                 missing.append(
-                    _("%(basis)s of %(minimum)s at least from %(start)s to %(end)s: %(amount)s.")
+                    _("%(basis)s from %(start)s to %(end)s: %(amount)s, where %(minimum)s are needed.")
                     % {
                         "basis": promotion.get_quarter_basis_display(),
                         "minimum": _money_text(promotion.quarter_minimum),

@@ -6,12 +6,21 @@ import json
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from promos.demo import PRODUCTS
 from promos.management.commands.quote import Command as QuoteCommand
 from tiers.models import RevenueCategory
 
 from .factories import OrderFlagFactory, quarter_revenue
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages as written (a command speaks the active language; the locale files translate them)."""
+    with translation.override("en"):
+        yield
+
 
 PRODUCT_KEYS = {"code", "name", "family", "subfamily", "unit", "list_prices"}
 

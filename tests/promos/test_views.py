@@ -184,7 +184,7 @@ def test_a_percentage_shows_as_a_percentage_and_totals_stay_apart(seed, world, c
     assert "−30 %" in vm and "24,50 €" in vm
     # Monthly: 2 × 15 + 351 + 24.50; one-off: 3 numbers at 9 €.
     assert "405,50 €" in result and "27,00 €" in result
-    assert "49,50 € per month" in result  # saved: 39 € on the fibre and 10.50 € on the VM, nothing one-off
+    assert "49,50 € par mois" in result  # saved: 39 € on the fibre and 10.50 € on the VM, nothing one-off
 
 
 def test_an_operator_gets_its_flag_and_subscription_promotions(seed, world, client_for):
