@@ -19,7 +19,12 @@ portal_patterns = [
 ]
 
 # The apps' portal sections, each under its own prefix; an app removed from INSTALLED_APPS takes its URLs along.
-APP_URLS = (("status/", "tiers"), ("benefits/", "benefits"), ("duties/", "obligations"), ("promos/", "promos"))
+APP_URLS = (
+    ("status/", "tiers"),
+    ("benefits/", "benefits"),
+    ("duties/", "obligations"),
+    ("promos/", "promos"),
+)
 
 urlpatterns = [
     path("", include((portal_patterns, "partnerportal"))),
