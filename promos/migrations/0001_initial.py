@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('partnerportal', '0001_initial'),
-        ('tiers', '0006_tier_documents'),
+        ('tiers', '0005_assessment_evaluation_brin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
