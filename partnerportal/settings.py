@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "benefits.apps.BenefitsConfig",
     "obligations.apps.ObligationsConfig",
     "promos.apps.PromosConfig",
+    "documents.apps.DocumentsConfig",
 ]
 
 MIDDLEWARE = [
@@ -144,7 +145,17 @@ STORAGES = {
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    # Diplomas and packs: a private folder under PRIVATE_MEDIA_ROOT by default; object storage by
+    # configuration, e.g. DOCUMENTS_STORAGE_BACKEND=storages.backends.s3.S3Storage and its OPTIONS as JSON.
+    "documents": {
+        "BACKEND": env("DOCUMENTS_STORAGE_BACKEND", default="documents.storage.PrivateDocumentStorage"),
+        "OPTIONS": env.json("DOCUMENTS_STORAGE_OPTIONS", default={}),
+    },
 }
+
+# Absolute links in documents and e-mails (the diplomas' verification URL): {host} is the tenant's
+# primary host name. `make demo` serves on port 8000.
+PORTAL_URL = env("PORTAL_URL", default="https://{host}" if PRODUCTION else "http://{host}:8000")
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -206,4 +217,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint narrates each rendering step at INFO; its warnings (a refused URL) still show.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }

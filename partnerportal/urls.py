@@ -24,6 +24,7 @@ APP_URLS = (
     ("benefits/", "benefits"),
     ("duties/", "obligations"),
     ("promos/", "promos"),
+    ("", "documents"),  # /documents/ and the public /verify/<code>
 )
 
 urlpatterns = [

@@ -40,6 +40,8 @@ LEDGER_MONTHS = 24  # complete months of revenue before the current month
 TIERS = (
     {
         "code": "starter",
+        "awards_diploma": False,
+        "awards_booster_pack": False,
         "name": "Starter",
         "rank": 1,
         "colour": "#636e7b",
@@ -50,6 +52,8 @@ TIERS = (
     },
     {
         "code": "access",
+        "awards_diploma": False,
+        "awards_booster_pack": True,
         "name": "Access",
         "rank": 2,
         "colour": "#1f62b5",
@@ -60,6 +64,8 @@ TIERS = (
     },
     {
         "code": "business",
+        "awards_diploma": True,
+        "awards_booster_pack": False,
         "name": "Business",
         "rank": 3,
         "colour": "#7a3fb0",
@@ -70,6 +76,8 @@ TIERS = (
     },
     {
         "code": "premium",
+        "awards_diploma": True,
+        "awards_booster_pack": False,
         "name": "Premium",
         "rank": 4,
         "colour": "#8a6a00",

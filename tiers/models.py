@@ -79,6 +79,18 @@ class Tier(models.Model):
     )
     colour = models.CharField(_("colour"), max_length=7, default="#7f8c8d", validators=[hex_colour])
     description = models.CharField(_("short description"), max_length=200, blank=True)
+    # The documents a partner receives on reaching the tier (seeds: "Pack Booster" at Access, a paper
+    # diploma at Business and Premium).
+    awards_diploma = models.BooleanField(
+        _("awards a diploma"),
+        default=False,
+        help_text=_("Partners at this tier get a diploma, valid until the next evaluation."),
+    )
+    awards_booster_pack = models.BooleanField(
+        _("awards a booster pack"),
+        default=False,
+        help_text=_("Partners reaching this tier get the booster pack."),
+    )
 
     objects = ScopedManager(tenant="tenant")
 

@@ -1,0 +1,107 @@
+"""PDF rendering with WeasyPrint that can read nothing but what the app hands it.
+
+WeasyPrint's default URL fetcher opens ``file://`` paths and any host: a ``<link rel="attachment"
+href="file:///etc/passwd">`` in a rendered page embeds that file in the PDF, and an SVG logo can make the
+server call ``http://169.254.169.254/``. Here every document is rendered with an ``AssetFetcher`` that
+serves a fixed set of named assets, ``pdf-asset:<name>`` (the fonts shipped in ``pdf_assets/fonts``, the
+tenant's logo read from storage by the caller), and refuses every other URL: no file, no host, no
+redirect, no relative path to resolve (``base_url`` is None). Partner text reaches the templates through
+Django's autoescaping like any page.
+
+The fonts are shipped with the app (Liberation Sans and Serif, see ``pdf_assets/fonts/LICENSE-Liberation.txt``)
+so that documents look the same on every host, and WeasyPrint subsets them with HarfBuzz when the OS has
+``libharfbuzz-subset0`` (the Makefile's check and ``.ci/run`` install it).
+"""
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import weasyprint
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger(__name__)
+
+ASSETS_DIR = Path(__file__).resolve().parent / "pdf_assets"
+SCHEME = "pdf-asset:"
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    content_type: str
+
+
+class AssetRefused(ValueError):
+    pass
+
+
+class AssetFetcher(URLFetcher):
+    """Serves ``pdf-asset:<name>`` from ``assets`` and refuses everything else."""
+
+    def __init__(self, assets: dict[str, Asset]):
+        super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False, timeout=1)
+        self._assets = assets
+
+    def fetch(self, url, headers=None):
+        name = url[len(SCHEME) :] if url.startswith(SCHEME) else None
+        asset = self._assets.get(name) if name is not None else None
+        if asset is None:
+            logger.warning("PDF rendering refused to fetch %r", url[:200])
+            raise AssetRefused(f"not an asset of this document: {url[:200]}")
+        return URLFetcherResponse(url, asset.body, {"Content-Type": asset.content_type})
+
+    def open(self, url, data=None, timeout=None):  # urllib's entry point: the same refusal
+        return self.fetch(url if isinstance(url, str) else url.full_url)
+
+
+FONT_FACES = (
+    # (family, file, weight, style)
+    ("Liberation Sans", "LiberationSans-Regular.ttf", 400, "normal"),
+    ("Liberation Sans", "LiberationSans-Bold.ttf", 700, "normal"),
+    ("Liberation Sans", "LiberationSans-Italic.ttf", 400, "italic"),
+    ("Liberation Serif", "LiberationSerif-Regular.ttf", 400, "normal"),
+    ("Liberation Serif", "LiberationSerif-Bold.ttf", 700, "normal"),
+    ("Liberation Serif", "LiberationSerif-Italic.ttf", 400, "italic"),
+)
+
+
+@functools.cache
+def font_assets() -> dict[str, Asset]:
+    return {
+        f"fonts/{file}": Asset((ASSETS_DIR / "fonts" / file).read_bytes(), "font/ttf")
+        for _, file, _, _ in FONT_FACES
+    }
+
+
+@functools.cache
+def font_css() -> str:
+    """``@font-face`` rules for the shipped fonts; documents name them ``font-family: "Liberation Sans"``."""
+    return "\n".join(
+        f'@font-face {{ font-family: "{family}"; src: url("{SCHEME}fonts/{file}"); '
+        f"font-weight: {weight}; font-style: {style}; }}"
+        for family, file, weight, style in FONT_FACES
+    )
+
+
+@functools.cache
+def _font_config():
+    # One FontConfiguration for the process: WeasyPrint caches the fonts' faces in it, which saves the
+    # reading and parsing of the fonts at every document (most of a one-page diploma's time otherwise).
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def render_pdf(html: str, *, assets: dict[str, Asset] | None = None) -> bytes:
+    """The PDF of ``html`` (a whole page rendered by a Django template), with the fonts and ``assets``.
+
+    ``assets`` maps names to bytes, e.g. ``{"logo": Asset(svg, "image/svg+xml")}`` for ``<img
+    src="pdf-asset:logo">``. Nothing else can be read. The fonts' CSS comes first, so a document's own
+    stylesheet can use the families.
+    """
+    fetcher = AssetFetcher({**font_assets(), **(assets or {})})
+    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher)
+    fonts = weasyprint.CSS(string=font_css(), url_fetcher=fetcher, font_config=_font_config())
+    return document.write_pdf(stylesheets=[fonts], font_config=_font_config(), attachments=[])
