@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 from django_tables2 import SingleTableMixin
 
 from partnerportal.views import PartnerMemberRequiredMixin
@@ -21,6 +23,7 @@ from . import pricing, selectors, services
 from .effects import Effect, applied_effect, stored_effect
 from .forms import QuoteForm, basket_formset
 from .models import Product, Quote
+from .pdf import quote_pdf
 from .tables import QuoteTable
 
 UNIT_NAMES = dict(Product.Unit.choices)
@@ -226,4 +229,21 @@ class QuoteDetailView(PartnerMemberRequiredMixin, TemplateView):
             totals=_totals(lines, monthly=quote.monthly_total, one_off=quote.one_off_total),
             flags=[names.get(code, code) for code in quote.flags],
             **kwargs,
+        )
+
+
+class QuotePdfView(PartnerMemberRequiredMixin, View):
+    """A saved quote as a PDF download, in the reader's language; looked up through the partner like the
+    detail page (404 for anyone else's)."""
+
+    def get(self, request, pk):
+        quote = get_object_or_404(selectors.quote_list(partner=self.partner), pk=pk)
+        return HttpResponse(
+            quote_pdf(quote),
+            content_type="application/pdf",
+            headers={
+                "Content-Disposition": content_disposition_header(
+                    as_attachment=True, filename=f"{quote.reference}.pdf"
+                )
+            },
         )

@@ -35,4 +35,5 @@ CASES = {
         kwargs=_quote_list, other_partner=200, other_tenant=200, marker=lambda w: QUOTE_TITLE
     ),
     "promos:quote-detail": UrlCase(kwargs=_quote),
+    "promos:quote-pdf": UrlCase(kwargs=_quote),
 }
