@@ -15,6 +15,9 @@ so that documents look the same on every host, and WeasyPrint subsets them with 
 
 import functools
 import logging
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,10 @@ class AssetFetcher(URLFetcher):
 
     def __init__(self, assets: dict[str, Asset]):
         super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False, timeout=1)
+        # Drop urllib's handlers (file, http, ftp, data, redirects) that URLFetcher installed: fetch() never
+        # uses them, and a path around it (OpenerDirector.open) would then find no scheme to open.
+        self.handlers, self.handle_open, self.handle_error = [], {}, {}
+        self.process_request, self.process_response = {}, {}
         self._assets = assets
 
     def fetch(self, url, headers=None):
@@ -105,3 +112,22 @@ def render_pdf(html: str, *, assets: dict[str, Asset] | None = None) -> bytes:
     document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher)
     fonts = weasyprint.CSS(string=font_css(), url_fetcher=fetcher, font_config=_font_config())
     return document.write_pdf(stylesheets=[fonts], font_config=_font_config(), attachments=[])
+
+
+def _render_source(source: tuple[str, dict[str, Asset] | None]) -> bytes:
+    html, assets = source
+    return render_pdf(html, assets=assets)
+
+
+def render_pdfs(sources: Sequence[tuple[str, dict[str, Asset] | None]], *, processes: int = 1) -> list[bytes]:
+    """The PDFs of many ``(html, assets)`` pairs, in order, rendered by up to ``processes`` processes.
+
+    Rendering is CPU-bound Python, so threads would not help; forked children get everything in the
+    sources and read no database and no file. Where a process may not have children (a Celery prefork
+    worker's are daemons), or for one document, it renders here, one after the other.
+    """
+    processes = min(processes, len(sources))
+    if processes <= 1 or multiprocessing.current_process().daemon:
+        return [_render_source(source) for source in sources]
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_render_source, sources))
