@@ -6,6 +6,7 @@ handed to it (here the tenant's logo): the partner's text reaches the template t
 and the page fetches nothing. It is rendered in the active language (the reader's, in a request).
 """
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -49,6 +50,12 @@ def logo_asset(tenant: Tenant) -> dict[str, Asset]:
     return {"logo": Asset(body, content_type)}
 
 
+def css_colour(value: str, default: str) -> str:
+    """``value`` when it is a #RRGGBB colour, else ``default``: the tenant's colours are the only settings
+    that go into the quote's stylesheet, and the model's validators do not guard every write."""
+    return value if re.fullmatch(r"#[0-9a-fA-F]{6}", value or "") else default
+
+
 @dataclass(frozen=True)
 class PrintedLine:
     line: QuoteLine
@@ -84,6 +91,10 @@ def quote_pdf(quote: Quote) -> bytes:
         {
             "quote": quote,
             "tenant": quote.tenant,
+            "colours": {
+                "primary": css_colour(quote.tenant.primary_colour, "#1f3a93"),
+                "accent": css_colour(quote.tenant.accent_colour, "#f39c12"),
+            },
             "partner": quote.partner,
             "lines": lines,
             "flags": [names.get(code, code) for code in quote.flags],
