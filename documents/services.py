@@ -12,7 +12,6 @@ document. Nothing here queues tasks: receivers and tasks (``receivers.py``, ``ta
 """
 
 import datetime as dt
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -27,14 +26,12 @@ from partnerportal.emails import partner_admin_emails, partner_email
 from partnerportal.models import Partner, Tenant
 from partnerportal.pdf import Asset, render_pdf, render_pdfs
 from partnerportal.tenancy import tenant_scope
-from tiers.calendar import next_evaluation_date
+from tiers.calendar import latest_due_date, next_evaluation_date
 from tiers.models import PartnerTier, Tier
-from tiers.selectors import tier_on
+from tiers.selectors import evaluation_is_applied, tier_on
 
 from . import content
 from .models import Document
-
-logger = logging.getLogger(__name__)
 
 TEMPLATES = {
     Document.Kind.DIPLOMA: "documents/pdf/diploma.html",
@@ -197,9 +194,16 @@ def diplomas_renew(
     *, tenant: Tenant, today: dt.date | None = None, notify: bool = True, processes: int = 1
 ) -> list[Document]:
     """Issue a diploma to each active partner whose current tier awards one and that holds no diploma of
-    that tier valid ``today``: an evaluation that confirmed its tier sends no ``tier_changed``, and its
-    diploma ran out the day before. One query finds them; they are then issued with ``documents_issue``."""
+    that tier valid ``today``: an evaluation that confirmed its tier sent no ``tier_changed``, and its
+    diploma ran out the day before. Dated from that evaluation, like the diplomas of a tier change.
+
+    Nothing until the evaluation due by ``today`` is finished: until then a partner's tier may still
+    change. One query finds the partners; they are then issued with ``documents_issue``.
+    """
     today = today or tenant.today()
+    evaluated = latest_due_date(tenant, today)
+    if not evaluation_is_applied(tenant=tenant, evaluation_date=evaluated):
+        return []
     valid_today = Document.objects.filter(
         partner_id=OuterRef("partner_id"),
         tier_id=OuterRef("tier_id"),
@@ -215,12 +219,11 @@ def diplomas_renew(
         .select_related("partner", "partner__tenant", "tier")
         .order_by("partner_id")
     )
-    return [
-        document_issue(
-            partner=row.partner, kind=Document.Kind.DIPLOMA, tier=row.tier, today=today, notify=notify
-        )
+    drafts = [
+        document_draft(partner=row.partner, kind=Document.Kind.DIPLOMA, tier=row.tier, today=evaluated)
         for row in due
     ]
+    return documents_issue(drafts=drafts, notify=notify, processes=processes)
 
 
 def documents_notify(*, documents: list[Document]) -> int:
@@ -279,22 +282,27 @@ def tier_changes_documents(
     tiers = {t.pk: t for t in ladder}
     partners = Partner.objects.filter(pk__in=new_tier, status=Partner.Status.ACTIVE).select_related("tenant")
     partners = {p.pk: p for p in partners}
+    # What a first run of this chunk issued already, in one query (the check under the lock stays).
+    done = set(
+        Document.objects.filter(
+            partner_id__in=partners, issued_on__gte=today, revoked_at__isnull=True
+        ).values_list("partner_id", "kind", "tier_id")
+    )
     issued = []
     for partner_id, old_id, new_id in changes:
         partner, tier = partners.get(partner_id), tiers.get(new_id)
         if partner is None or tier is None:
             continue
-        same = Document.objects.filter(partner=partner, tier=tier, issued_on__gte=today)
         wanted = [
             (Document.Kind.DIPLOMA, tier.awards_diploma),
             (Document.Kind.BOOSTER_PACK, _booster_crossed(tiers.get(old_id), tier, ladder)),
         ]
         for kind, due in wanted:
-            if not due:
+            if not due or (partner_id, kind, tier.pk) in done:
                 continue
-            already = same.filter(kind=kind, revoked_at__isnull=True)
-            if already.exists():
-                continue
+            already = Document.objects.filter(
+                partner=partner, kind=kind, tier=tier, issued_on__gte=today, revoked_at__isnull=True
+            )
             document = _document_keep(
                 document_draft(partner=partner, kind=kind, tier=tier, today=today),
                 notify=False,

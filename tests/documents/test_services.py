@@ -12,7 +12,8 @@ from documents import services
 from documents.models import Document
 from tests.documents.factories import documents_of, pdf_of, pdf_text, stored_files
 from tests.partnerportal.factories import MembershipFactory, PartnerFactory
-from tiers.models import PartnerTier
+from tests.tiers.factories import add_revenue
+from tests.tiers.helpers import JANUARY_2026, JULY_2026, evaluate
 
 JULY = dt.date(2026, 7, 1)
 
@@ -175,25 +176,32 @@ def test_diplomas_revoke_keeps_the_diploma_of_the_tier_named(programme, django_a
 
 
 def test_diplomas_renew_gives_a_confirmed_partner_its_diploma_for_the_new_period(programme):
+    """The July evaluation keeps a Business partner at Business: no tier_changed, and its January diploma
+    runs out on 30 June. The renewal waits for the evaluation, then dates the new one from it."""
     business = programme.tiers["business"]
     confirmed, at_access, suspended = programme.partner(), programme.partner(), programme.partner()
-    with scopes_disabled():
-        for partner, tier in (
-            (confirmed, business),
-            (at_access, programme.tiers["access"]),
-            (suspended, business),
-        ):
-            PartnerTier.objects.create(tenant=programme.tenant, partner=partner, tier=tier, since=JULY)
-        suspended.status = "suspended"
-        suspended.save()
-    expired = issue(confirmed, Document.Kind.DIPLOMA, tier=business, today=dt.date(2026, 1, 1))
+    for partner, amount in ((confirmed, "1500"), (at_access, "600"), (suspended, "1500")):
+        add_revenue(partner, amount, start=dt.date(2025, 7, 1), months=12)
+    evaluate(programme.tenant, JANUARY_2026)  # its tier_changed waits for a commit that never comes
+    expired = issue(confirmed, Document.Kind.DIPLOMA, tier=business, today=JANUARY_2026)
+    suspended.status = "suspended"
+    suspended.save()
 
-    with scopes_disabled():
-        renewed = services.diplomas_renew(tenant=programme.tenant, today=JULY, notify=False)
-        again = services.diplomas_renew(tenant=programme.tenant, today=JULY, notify=False)
+    def renew(day):
+        with scopes_disabled():
+            return services.diplomas_renew(tenant=programme.tenant, today=day, notify=False)
+
+    assert renew(dt.date(2026, 6, 30)) == []  # the January diploma is still valid
+    assert renew(dt.date(2026, 7, 2)) == []  # the July evaluation has not run: tiers may still change
+    evaluate(programme.tenant, JULY_2026)
+    renewed, again = renew(dt.date(2026, 7, 2)), renew(dt.date(2026, 7, 2))
 
     assert [d.partner for d in renewed] == [confirmed] and again == []
-    assert renewed[0].valid_until == dt.date(2026, 12, 31)
+    assert (renewed[0].tier, renewed[0].issued_on, renewed[0].valid_until) == (
+        business,
+        JULY,
+        dt.date(2026, 12, 31),
+    )
     expired.refresh_from_db()
     assert expired.revocation == Document.Revocation.REPLACED
 
@@ -335,3 +343,19 @@ def test_a_mail_server_down_is_logged_and_the_document_kept(
 
     assert documents_of(partner) == [document]
     assert "SMTP server down" in caplog.text
+
+
+def test_a_chunk_costs_a_fixed_number_of_queries_besides_the_documents_it_issues(
+    programme, django_assert_num_queries
+):
+    t = {code: tier.pk for code, tier in programme.tiers.items()}
+    partners = [programme.partner() for _ in range(12)]
+    down = [(p.pk, t["premium"], t["starter"]) for p in partners]  # nothing to issue, diplomas to revoke
+    for partner in partners[:4]:
+        issue(partner, Document.Kind.DIPLOMA, tier=programme.tiers["premium"], today=dt.date(2026, 1, 1))
+
+    # The valid diplomas, their revocation, the ladder, the partners, what a first run issued.
+    with django_assert_num_queries(5):
+        assert changes(programme.tenant.pk, down) == []
+
+    assert all(d.revoked_at for p in partners[:4] for d in documents_of(p))

@@ -11,7 +11,8 @@ from documents import tasks
 from documents.models import Document
 from tests.documents.factories import documents_of
 from tests.partnerportal.factories import PartnerFactory
-from tiers.models import PartnerTier
+from tests.tiers.factories import add_revenue
+from tests.tiers.helpers import JANUARY_2026, JULY_2026, evaluate
 
 JULY = "2026-07-01"
 
@@ -111,30 +112,26 @@ def test_the_on_demand_task_issues_a_document_and_returns_its_id(programme):
 
 
 def test_the_daily_catch_up_renews_and_revokes_per_tenant(programme, time_machine):
-    time_machine.move_to(dt.datetime(2026, 7, 2, 9, tzinfo=dt.UTC))
-    business = programme.tiers["business"]
+    time_machine.move_to(dt.datetime(2026, 7, 2, 9, tzinfo=dt.UTC), tick=False)
     confirmed, left = programme.partner(), programme.partner()
-    with scopes_disabled():
-        PartnerTier.objects.create(
-            tenant=programme.tenant, partner=confirmed, tier=business, since=dt.date(2026, 1, 1)
+    for partner in (confirmed, left):
+        add_revenue(partner, "1500", start=dt.date(2025, 7, 1), months=12)  # Business in January and July
+    evaluate(programme.tenant, JANUARY_2026)
+    evaluate(programme.tenant, JULY_2026)  # no change in July: no tier_changed
+    for partner in (confirmed, left):
+        tasks.document_issue.delay(programme.tenant.pk, partner.pk, "diploma", programme.tiers["business"].pk)
+    with scopes_disabled():  # the January diplomas, as January's tier change issued them
+        Document.objects.filter(tenant=programme.tenant).update(
+            issued_on=dt.date(2026, 1, 1), valid_until=dt.date(2026, 6, 30)
         )
-        PartnerTier.objects.create(
-            tenant=programme.tenant, partner=left, tier=business, since=dt.date(2026, 1, 1)
-        )
-    tasks.documents_for_tier_changes.delay(
-        programme.tenant.pk,
-        "2026-01-01",
-        [[p.pk, programme.tiers["access"].pk, business.pk] for p in (confirmed, left)],
-    )
-    with scopes_disabled():
-        type(left).objects.filter(pk=left.pk).update(status="terminated")
+        type(left).objects.filter(pk=left.pk).update(status="terminated")  # no signal
     other_tenant = PartnerFactory()  # a tenant with no tier that awards a diploma: not visited
 
     assert tasks.diplomas_renew_due.delay().get() == ["dstny: 1 renewed, 1 revoked"]
     assert tasks.diplomas_renew_due.delay().get() == []
     latest = documents_of(confirmed, kind="diploma")[-1]
     assert (latest.issued_on, latest.valid_until, latest.revoked_at) == (
-        dt.date(2026, 7, 2),
+        dt.date(2026, 7, 1),
         dt.date(2026, 12, 31),
         None,
     )
