@@ -216,15 +216,16 @@ def _tenant_paths() -> list[tuple[type, str]]:
 # -- Celery ------------------------------------------------------------------------------------------
 
 
-def broker_url() -> str | None:
-    """The settings' broker when it is a real one, else the local Redis; None when neither answers."""
+def broker_url() -> tuple[str, bool]:
+    """The broker to use (the settings' when it is a Redis one, else the local Redis) and whether it
+    answers."""
     configured = settings.CELERY_BROKER_URL
     url = configured if configured.startswith(("redis://", "rediss://")) else DEFAULT_BROKER
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except (redis.RedisError, OSError):
-        return None
-    return url
+        return url, False
+    return url, True
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from tiers.models import PartnerTier, Tier
 from . import services
 from .models import Contact, Document
 
-BUSINESS_DAYS = "du lundi au vendredi"
+BUSINESS_DAYS = "Du lundi au vendredi"
 PROCESSES = os.cpu_count() or 1  # the PDFs are rendered in parallel (partnerportal.pdf.render_pdfs)
 
 # Per tenant: (phone prefix, e-mail domain, people). Phone numbers are in the ranges ARCEP keeps for

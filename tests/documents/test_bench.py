@@ -48,3 +48,16 @@ def test_the_bench_tenant_issues_exactly_one_diploma_per_partner(programme):
         bench.bench_tenant_drop()
     assert not Tenant.objects.filter(slug=bench.SLUG).exists()
     assert stored_files() == []
+
+
+def test_without_a_broker_the_bench_says_so_and_issues_eagerly(programme, monkeypatch, capsys):
+    programme.partner()
+    monkeypatch.setattr(bench, "broker_url", lambda: ("redis://127.0.0.1:1/0", False))
+    out = io.StringIO()
+
+    call_command("bench_pdf", documents=1, celery=2, stdout=out)
+
+    assert "no broker: Redis does not answer at redis://127.0.0.1:1/0" in " ".join(
+        capsys.readouterr().err.split()
+    )
+    assert out.getvalue().startswith("pdf: diploma median ")

@@ -63,12 +63,17 @@ class Command(BaseCommand):
         )
         say(f"diploma: median {diploma:.0f} ms; welcome pack: median {pack:.0f} ms ({documents} each)")
 
-        broker = None if eager else bench.broker_url()
-        if not eager and broker is None:
-            say(
-                "[bold]no broker[/bold]: no Redis answers at the configured broker or 127.0.0.1:6379, so the "
-                "diplomas are issued eagerly in this process (one core), not through a worker"
-            )
+        broker = None
+        if eager:
+            say("--eager: the diplomas are issued in this process (one core), not through a worker")
+        else:
+            url, answers = bench.broker_url()
+            broker = url if answers else None
+            if not answers:
+                say(
+                    f"[bold]no broker[/bold]: Redis does not answer at {url}, so the diplomas are issued "
+                    "eagerly in this process (one core), not through a worker"
+                )
         started = time.perf_counter()
         built = bench.bench_tenant_build(partners=celery, logo_from=partner.tenant)
         say(
