@@ -156,7 +156,7 @@ def duty_groups(fulfilments: list) -> list[Group]:
     from obligations.models import DONE_STATES, OPEN_STATES, FulfilmentState
 
     buckets = (
-        ("todo", pgettext_lazy("duties in a pack", "To do"), OPEN_STATES),
+        ("todo", pgettext_lazy("duty state", "To do"), OPEN_STATES),
         ("review", pgettext_lazy("duties in a pack", "Waiting for review"), (FulfilmentState.SUBMITTED,)),
         ("done", pgettext_lazy("duties in a pack", "Done"), DONE_STATES),
         ("missed", pgettext_lazy("duties in a pack", "Missed"), (FulfilmentState.EXPIRED,)),
