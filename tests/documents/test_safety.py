@@ -211,3 +211,16 @@ def test_a_refused_url_during_a_rendering_is_only_a_warning(caplog, asked):
     assert "Logo:" in pdf_text(data)
     assert refused(asked) == {"https://example.com/logo.png"}
     assert "PDF rendering refused to fetch 'https://example.com/logo.png'" in caplog.text
+
+
+def test_many_documents_render_in_parallel_in_order_with_the_same_fetcher():
+    sources = [
+        (f'<p>Document {i}</p><img src="file:///etc/passwd"><img src="pdf-asset:logo">', {"logo": LOGO})
+        for i in range(5)
+    ]
+
+    pdfs = pdf.render_pdfs(sources, processes=2)
+
+    assert [pdf_text(data) for data in pdfs] == [f"Document {i}" for i in range(5)]
+    assert all(PdfReader(io.BytesIO(data)).attachments == {} for data in pdfs)
+    assert pdf_text(pdf.render_pdfs(sources[:1], processes=4)[0]) == "Document 0"  # one: rendered here
