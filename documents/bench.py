@@ -247,11 +247,12 @@ def celery_worker(*, broker: str, concurrency: int, say: Callable[[str], None]) 
         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING",
     ]  # fmt: skip
     env = {**os.environ, "CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": broker}
-    # The worker's own output (its warnings, a task's traceback) goes to a log, shown if it fails.
+    # The worker's own output (its warnings, a task's traceback) goes to a log, kept if something fails.
     log = tempfile.NamedTemporaryFile("w+", prefix="bench-pdf-worker-", suffix=".log", delete=False)
     worker = subprocess.Popen(
         command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
+    failed = True
     try:
         started, node = time.perf_counter(), None
         while node is None:
@@ -263,18 +264,21 @@ def celery_worker(*, broker: str, concurrency: int, say: Callable[[str], None]) 
                 raise RuntimeError("the Celery worker did not answer within 90 s")
             replies = app.control.ping(timeout=0.5)
             node = next((n for reply in replies for n in reply if n.startswith(name.split("@")[0])), None)
-        say(
-            f"worker {node}: {concurrency} processes, ready in {time.perf_counter() - started:.1f} s; log {log.name}"
-        )
+        say(f"worker {node}: {concurrency} processes, ready in {time.perf_counter() - started:.1f} s")
         yield node
+        failed = False
     finally:
         worker.send_signal(signal.SIGTERM)  # warm shutdown: the pool finishes and exits
         try:
             worker.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            worker.kill()
+            os.killpg(worker.pid, signal.SIGKILL)  # the worker's own group (start_new_session): its pool too
             worker.wait()
         log.close()
+        if failed:
+            say(f"the worker's log: {log.name}")
+        else:
+            os.unlink(log.name)
 
 
 def push_diplomas(

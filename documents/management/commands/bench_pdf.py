@@ -98,7 +98,11 @@ class Command(BaseCommand):
                         )
                 else:
                     seconds, issued = bench.push_diplomas(built, chunk=chunk, eager=True, progress=advance)
-            how = f"a worker of {concurrency} processes on {broker}" if broker else "eagerly, in this process"
+            how = (
+                f"by a worker of {concurrency} processes on {broker}"
+                if broker
+                else "eagerly, in this process"
+            )
             say(f"{issued} diplomas issued {how}, in {seconds:.1f} s")
             if issued != celery:
                 raise CommandError(f"{issued} diplomas issued instead of {celery}.")
