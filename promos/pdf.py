@@ -30,6 +30,8 @@ LOGO_TYPES = {
     "webp": "image/webp",
 }
 
+SVG_TEXT_LENGTH = re.compile(rb"""\s(?:textLength|lengthAdjust)=(?:"[^"]*"|'[^']*')""")
+
 
 def logo_asset(tenant: Tenant) -> dict[str, Asset]:
     """``{"logo": Asset}`` from the tenant's uploaded logo, or nothing (the quote then prints its name).
@@ -47,6 +49,9 @@ def logo_asset(tenant: Tenant) -> dict[str, Asset]:
             body = handle.read(2_000_000)
     except OSError:
         return {}
+    if content_type == "image/svg+xml":
+        # WeasyPrint 70 squeezes every <tspan> after the first to nothing when its <text> has a textLength.
+        body = SVG_TEXT_LENGTH.sub(b"", body)
     return {"logo": Asset(body, content_type)}
 
 
