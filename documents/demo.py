@@ -15,6 +15,7 @@ should it stop halfway, what it made stays and the next load finishes the work.
 import os
 import time
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
@@ -151,6 +152,8 @@ def documents_demo_load(context: DemoContext) -> str:
             rows=_contact_rows(context),
             tally=tally,
         )
+    if not settings.DEMO_DOCUMENTS:
+        return f"documents: {len(contacts)} contacts; no PDF rendered (DEMO_DOCUMENTS is off)"
     counts = tally["document"]
     before = Document.objects.filter(tenant=tenant).count()
     revoked = services.diplomas_revoke_inactive(tenant=tenant)

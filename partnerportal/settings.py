@@ -153,6 +153,10 @@ STORAGES = {
     },
 }
 
+# load_demo renders every demo partner's documents (about 180 PDFs, half a minute); off, it loads the rest
+# of the demo without them (quick resets; the test suite, except the documents' own demo test).
+DEMO_DOCUMENTS = env.bool("DEMO_DOCUMENTS", default=True)
+
 # Absolute links in documents and e-mails (the diplomas' verification URL): {host} is the tenant's
 # primary host name. `make demo` serves on port 8000.
 PORTAL_URL = env("PORTAL_URL", default="https://{host}" if PRODUCTION else "http://{host}:8000")

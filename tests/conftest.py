@@ -130,13 +130,18 @@ def build_tenant(*, name: str, slug: str, partner_names: tuple[str, str]) -> Ten
 
 
 @pytest.fixture(autouse=True)
-def _fast_deterministic_tests(settings):
+def _fast_deterministic_tests(settings, tmp_path):
     """Cheap password hashing; tenant hosts allowed; the same fake data in every run; no leaks between tests.
 
     allauth keeps its rate-limit counters in the cache, and a request leaves its language active in
-    the thread: both are reset so that a test never depends on the ones before it.
+    the thread: both are reset so that a test never depends on the ones before it. Files (logos, duty
+    evidence, documents) go to the test's own folder, never to the project's; the demo loads without its
+    PDFs (the documents' demo test turns them on).
     """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.DEMO_DOCUMENTS = False
     settings.ALLOWED_HOSTS = [".localhost", "testserver"]  # whatever a local .env says
     factory.random.reseed_random("partnerportal-tests")
     cache.clear()

@@ -38,3 +38,23 @@ def programme(db) -> Programme:
             ),
         )
     )
+
+
+# The pages in English, as the assertions read them (the French catalogue is the locale files' business):
+# the language cookie is a visitor's explicit choice, which wins over the tenant's default.
+
+
+@pytest.fixture
+def client_for(client_for, settings):
+    def make(*args, **kwargs):
+        client = client_for(*args, **kwargs)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client

@@ -15,7 +15,8 @@ from tiers.models import PartnerTier
 
 
 @pytest.fixture
-def loaded(db):
+def loaded(db, settings):
+    settings.DEMO_DOCUMENTS = True  # off for the rest of the suite (tests/conftest.py)
     return demo_load()
 
 
