@@ -50,8 +50,9 @@ def test_the_bench_tenant_issues_exactly_one_diploma_per_partner(programme):
     assert stored_files() == []
 
 
-def test_without_a_broker_the_bench_says_so_and_issues_eagerly(programme, monkeypatch, capsys):
+def test_without_a_broker_the_bench_says_so_and_issues_eagerly(programme, monkeypatch, capsys, settings):
     programme.partner()
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     monkeypatch.setattr(bench, "broker_url", lambda: ("redis://127.0.0.1:1/0", False))
     out = io.StringIO()
 
@@ -60,4 +61,14 @@ def test_without_a_broker_the_bench_says_so_and_issues_eagerly(programme, monkey
     assert "no broker: Redis does not answer at redis://127.0.0.1:1/0" in " ".join(
         capsys.readouterr().err.split()
     )
+    assert out.getvalue().startswith("pdf: diploma median ")
+
+
+def test_with_no_broker_configured_the_bench_says_so_and_issues_eagerly(programme, capsys):
+    programme.partner()
+    out = io.StringIO()
+
+    call_command("bench_pdf", documents=1, celery=2, stdout=out)  # the test settings: eager, no broker
+
+    assert "no broker configured (REDIS_URL)" in " ".join(capsys.readouterr().err.split())
     assert out.getvalue().startswith("pdf: diploma median ")

@@ -7,6 +7,7 @@ Ends with the line the issue names (stdout; everything else goes to stderr):
 import os
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from rich.console import Console
@@ -66,6 +67,12 @@ class Command(BaseCommand):
         broker = None
         if eager:
             say("--eager: the diplomas are issued in this process (one core), not through a worker")
+        elif not settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+            # This process's Celery app was configured eager at start-up: it could not talk to a worker.
+            say(
+                "[bold]no broker configured[/bold] (REDIS_URL): the diplomas are issued eagerly in this process "
+                "(one core); `make bench` sets REDIS_URL to time a real worker"
+            )
         else:
             url, answers = bench.broker_url()
             broker = url if answers else None
