@@ -28,13 +28,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
-from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django_scopes import scopes_disabled
 
 from partnerportal.models import Partner, PartnerType, Tenant, TenantDomain
-from partnerportal.tenancy import tenant_scope
+from partnerportal.tenancy import tenant_owned_paths, tenant_scope
 from tiers.calendar import latest_due_date
 from tiers.models import PartnerTier, Tier
 
@@ -188,29 +187,9 @@ def bench_tenant_drop() -> None:
         for name in names.iterator():
             storage.delete(name)
         with transaction.atomic():
-            for model, path in _tenant_paths():
+            for model, path in tenant_owned_paths():
                 model._base_manager.filter(**{path: tenant.pk})._raw_delete(connection.alias)
             Tenant.objects.filter(pk=tenant.pk)._raw_delete(connection.alias)
-
-
-def _tenant_paths() -> list[tuple[type, str]]:
-    """Every model whose rows belong to a tenant through non-null foreign keys, with the lookup to it,
-    children first (as bench_regrade drops its tenant): the apps' tables go too, unnamed here."""
-    paths: dict[type, str] = {Tenant: "pk"}
-    changed = True
-    while changed:
-        changed = False
-        for model in apps.get_models(include_auto_created=True):
-            if model in paths:
-                continue
-            for field in model._meta.concrete_fields:
-                target = field.related_model if field.many_to_one or field.one_to_one else None
-                if target in paths and not field.null:
-                    paths[model] = field.name if target is Tenant else f"{field.name}__{paths[target]}"
-                    changed = True
-                    break
-    del paths[Tenant]
-    return sorted(paths.items(), key=lambda item: -item[1].count("__"))
 
 
 # -- Celery ------------------------------------------------------------------------------------------

@@ -61,3 +61,27 @@ def tenant_cache_key(key: str, key_prefix: str, version: int) -> str:
     scope (platform-wide values) share the "-" partition.
     """
     return f"{key_prefix}:{version}:t{current_tenant_id() or '-'}:{key}"
+
+
+def tenant_owned_paths() -> list[tuple[type, str]]:
+    """Every model whose rows belong to a tenant, with the lookup from it to the tenant ("tenant",
+    "partner__tenant", "plan__partner__tenant"…), found by following non-null foreign keys, so that the
+    apps' own tables are found without being named; children first (the order to delete a tenant's rows:
+    a path through a parent's table, tier__tenant, finds nothing once the parent is gone)."""
+    from django.apps import apps
+
+    paths: dict[type, str] = {Tenant: "pk"}
+    changed = True
+    while changed:
+        changed = False
+        for model in apps.get_models(include_auto_created=True):
+            if model in paths:
+                continue
+            for field in model._meta.concrete_fields:
+                target = field.related_model if field.many_to_one or field.one_to_one else None
+                if target in paths and not field.null:
+                    paths[model] = field.name if target is Tenant else f"{field.name}__{paths[target]}"
+                    changed = True
+                    break
+    del paths[Tenant]
+    return sorted(paths.items(), key=lambda item: -item[1].count("__"))

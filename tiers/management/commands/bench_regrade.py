@@ -15,7 +15,6 @@ import sys
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
@@ -25,7 +24,7 @@ from django_scopes import scopes_disabled
 from rich.console import Console
 
 from partnerportal.models import Partner, PartnerType, Tenant
-from partnerportal.tenancy import tenant_scope
+from partnerportal.tenancy import tenant_owned_paths, tenant_scope
 from tiers.calendar import add_months, months_between, window_for
 from tiers.hooks import bench_data
 from tiers.models import Assessment, Evaluation, PartnerTier, RevenueEntry, Threshold, Tier
@@ -245,28 +244,6 @@ class Command(BaseCommand):
         return elapsed, len(partners)
 
 
-def _tenant_paths() -> list[tuple[type, str]]:
-    """Every model whose rows belong to a tenant, with the lookup from it to the tenant ("tenant",
-    "partner__tenant", "plan__partner__tenant"…), found by following foreign keys: so the apps' own tables
-    are dropped too, without the bench naming them."""
-    paths: dict[type, str] = {Tenant: "pk"}
-    changed = True
-    while changed:
-        changed = False
-        for model in apps.get_models(include_auto_created=True):
-            if model in paths:
-                continue
-            for field in model._meta.concrete_fields:
-                target = field.related_model if field.many_to_one or field.one_to_one else None
-                if target in paths and not field.null:
-                    paths[model] = field.name if target is Tenant else f"{field.name}__{paths[target]}"
-                    changed = True
-                    break
-    del paths[Tenant]
-    # Children first: a path through a parent's table (tier__tenant) finds nothing once the parent is gone.
-    return sorted(paths.items(), key=lambda item: -item[1].count("__"))
-
-
 def _drop_tenant() -> None:
     """Delete the bench tenant with set-based SQL (Django's cascade would load millions of rows).
 
@@ -277,6 +254,6 @@ def _drop_tenant() -> None:
     if tenant is None:
         return
     with transaction.atomic(), scopes_disabled():  # the bench's own tenant, by its id, in every table
-        for model, path in _tenant_paths():
+        for model, path in tenant_owned_paths():
             model._base_manager.filter(**{path: tenant.pk})._raw_delete(connection.alias)
         tenant.delete()
