@@ -22,13 +22,25 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # WeasyPrint (PDF diplomas and welcome packs) needs Pango from the OS, and HarfBuzz's subsetter to embed
-# font subsets fast (a diploma takes ~460 ms without it, ~50 ms with it): say so instead of failing later.
+# font subsets fast (a diploma takes ~460 ms without it, ~50 ms with it). Where apt-get can run (root, or
+# sudo without a password) the missing packages are installed here, so that a fresh machine needs no manual
+# step; elsewhere it says what to install instead of failing later.
+OS_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+os_libs_ok = ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' && ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0'
 check-os:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (apt-get install python3 python3-venv)."; exit 1; }
-	@if ! ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || ! ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0'; then \
-	  echo "Missing OS packages: Pango and HarfBuzz's subsetter, needed by WeasyPrint."; \
-	  echo "Install them with: sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"; \
-	  exit 1; fi
+	@if ! { $(os_libs_ok); }; then \
+	  if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	    echo "Installing the OS packages WeasyPrint needs: $(OS_PACKAGES)"; \
+	    sudo_=""; [ "$$(id -u)" = 0 ] || sudo_="sudo -n"; \
+	    $$sudo_ env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $$sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OS_PACKAGES) >/dev/null || exit 1; \
+	  fi; \
+	  if ! { $(os_libs_ok); }; then \
+	    echo "Missing OS packages: Pango and HarfBuzz's subsetter, needed by WeasyPrint."; \
+	    echo "Install them with: sudo apt-get install -y $(OS_PACKAGES)"; \
+	    exit 1; fi; \
+	fi
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput

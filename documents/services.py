@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 
 from partnerportal.emails import partner_admin_emails, partner_email
 from partnerportal.models import Partner, Tenant
-from partnerportal.pdf import Asset, render_pdf, render_pdfs
+from partnerportal.pdf import PdfSource, render_pdf, render_pdfs
 from partnerportal.tenancy import tenant_scope
 from tiers.calendar import latest_due_date, next_evaluation_date
 from tiers.models import PartnerTier, Tier
@@ -33,28 +33,31 @@ from tiers.selectors import evaluation_is_applied, tier_on
 from . import content
 from .models import Document
 
-TEMPLATES = {
-    Document.Kind.DIPLOMA: "documents/pdf/diploma.html",
-    Document.Kind.WELCOME_PACK: "documents/pdf/pack.html",
-    Document.Kind.BOOSTER_PACK: "documents/pdf/pack.html",
+TEMPLATES = {  # each with its stylesheet, the same name in .css
+    Document.Kind.DIPLOMA: "documents/pdf/diploma",
+    Document.Kind.WELCOME_PACK: "documents/pdf/pack",
+    Document.Kind.BOOSTER_PACK: "documents/pdf/pack",
 }
 
 
-def document_source(document: Document) -> tuple[str, dict[str, Asset]]:
-    """The HTML of ``document`` (unsaved is fine) in its language, and the assets it may use (the
-    tenant's logo): all the database reading of a rendering, so that the rest needs none."""
+def document_source(document: Document) -> PdfSource:
+    """The HTML and stylesheet of ``document`` (unsaved is fine) in its language, and the assets it may use
+    (the tenant's logo): all the database reading of a rendering, so that the rest needs none."""
     diploma = document.kind == Document.Kind.DIPLOMA
     context = content.diploma_context(document) if diploma else content.pack_context(document)
     assets = content.logo_asset(document.tenant)
+    context["has_logo"] = "logo" in assets
+    template = TEMPLATES[document.kind]
     with translation.override(document.language):
-        html = render_to_string(TEMPLATES[document.kind], {**context, "has_logo": "logo" in assets})
-    return html, assets
+        html = render_to_string(f"{template}.html", context)
+        css = render_to_string(f"{template}.css", context)
+    return PdfSource(html, css, assets)
 
 
 def document_pdf(document: Document) -> bytes:
     """Render ``document`` (unsaved is fine): its HTML, with the shipped fonts and its assets only."""
-    html, assets = document_source(document)
-    return render_pdf(html, assets=assets)
+    source = document_source(document)
+    return render_pdf(source.html, css=source.css, assets=source.assets)
 
 
 def document_draft(*, partner: Partner, kind: str, tier: Tier | None, today: dt.date) -> Document:

@@ -101,26 +101,64 @@ def _font_config():
     return FontConfiguration()
 
 
-def render_pdf(html: str, *, assets: dict[str, Asset] | None = None) -> bytes:
-    """The PDF of ``html`` (a whole page rendered by a Django template), with the fonts and ``assets``.
+@functools.cache
+def _ua_stylesheet() -> weasyprint.CSS:
+    return weasyprint.CSS(string=(ASSETS_DIR / "ua.css").read_text(), url_fetcher=AssetFetcher({}))
 
-    ``assets`` maps names to bytes, e.g. ``{"logo": Asset(svg, "image/svg+xml")}`` for ``<img
-    src="pdf-asset:logo">``. Nothing else can be read. The fonts' CSS comes first, so a document's own
-    stylesheet can use the families.
+
+class DocumentHTML(weasyprint.HTML):
+    """WeasyPrint's ``HTML`` with the documents' own, shorter user-agent stylesheet (``pdf_assets/ua.css``).
+
+    ``_ua_stylesheets`` is how WeasyPrint's ``HTML`` hands over its defaults (``weasyprint~=70.0`` is pinned;
+    ``tests/documents/test_safety.py`` fails if the hook goes away).
+    """
+
+    def _ua_stylesheets(self, forms=False):
+        return [_ua_stylesheet()]
+
+
+@functools.lru_cache(maxsize=64)
+def stylesheet(css: str) -> weasyprint.CSS:
+    """``css`` parsed once per process, after the fonts' ``@font-face`` rules, for ``render_pdf``.
+
+    A document's stylesheet is a template of its own (``documents/pdf/diploma.css``) that varies only with
+    the tenant's colours and the language, never with partner text; parsing it and compiling its selectors
+    took a fifth of a diploma's time when WeasyPrint did it at every rendering from a ``<style>`` element.
+    A parsed ``CSS`` is only read by the renderings that use it. Its fetcher serves the fonts alone.
+    """
+    return weasyprint.CSS(
+        string=f"{font_css()}\n{css}", url_fetcher=AssetFetcher(font_assets()), font_config=_font_config()
+    )
+
+
+@dataclass(frozen=True)
+class PdfSource:
+    """What ``render_pdf`` needs for one document, built beforehand (no database in the rendering)."""
+
+    html: str
+    css: str = ""
+    assets: dict[str, Asset] | None = None
+
+
+def render_pdf(html: str, *, css: str = "", assets: dict[str, Asset] | None = None) -> bytes:
+    """The PDF of ``html`` (a whole page rendered by a Django template) styled by ``css``, with the shipped
+    fonts and ``assets``.
+
+    ``css`` is the document's stylesheet (parsed once per process, see ``stylesheet``); it applies with the
+    user origin, above WeasyPrint's defaults. ``assets`` maps names to bytes, e.g. ``{"logo": Asset(svg,
+    "image/svg+xml")}`` for ``<img src="pdf-asset:logo">``. Nothing else can be read.
     """
     fetcher = AssetFetcher({**font_assets(), **(assets or {})})
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher)
-    fonts = weasyprint.CSS(string=font_css(), url_fetcher=fetcher, font_config=_font_config())
-    return document.write_pdf(stylesheets=[fonts], font_config=_font_config(), attachments=[])
+    document = DocumentHTML(string=html, base_url=None, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[stylesheet(css)], font_config=_font_config(), attachments=[])
 
 
-def _render_source(source: tuple[str, dict[str, Asset] | None]) -> bytes:
-    html, assets = source
-    return render_pdf(html, assets=assets)
+def _render_source(source: PdfSource) -> bytes:
+    return render_pdf(source.html, css=source.css, assets=source.assets)
 
 
-def render_pdfs(sources: Sequence[tuple[str, dict[str, Asset] | None]], *, processes: int = 1) -> list[bytes]:
-    """The PDFs of many ``(html, assets)`` pairs, in order, rendered by up to ``processes`` processes.
+def render_pdfs(sources: Sequence[PdfSource], *, processes: int = 1) -> list[bytes]:
+    """The PDFs of many sources, in order, rendered by up to ``processes`` processes.
 
     Rendering is CPU-bound Python, so threads would not help; forked children get everything in the
     sources and read no database and no file. Where a process may not have children (a Celery prefork

@@ -91,21 +91,20 @@ def quote_pdf(quote: Quote) -> bytes:
         return sum((p.list_total - p.line.total for p in lines if p.line.billing == billing), Decimal("0"))
 
     assets = logo_asset(quote.tenant)
-    html = render_to_string(
-        "promos/pdf/quote.html",
-        {
-            "quote": quote,
-            "tenant": quote.tenant,
-            "colours": {
-                "primary": css_colour(quote.tenant.primary_colour, "#1f3a93"),
-                "accent": css_colour(quote.tenant.accent_colour, "#f39c12"),
-            },
-            "partner": quote.partner,
-            "lines": lines,
-            "flags": [names.get(code, code) for code in quote.flags],
-            "monthly_saving": saving(Product.Billing.MONTHLY),
-            "one_off_saving": saving(Product.Billing.ONE_OFF),
-            "has_logo": "logo" in assets,
+    context = {
+        "quote": quote,
+        "tenant": quote.tenant,
+        "colours": {
+            "primary": css_colour(quote.tenant.primary_colour, "#1f3a93"),
+            "accent": css_colour(quote.tenant.accent_colour, "#f39c12"),
         },
-    )
-    return render_pdf(html, assets=assets)
+        "partner": quote.partner,
+        "lines": lines,
+        "flags": [names.get(code, code) for code in quote.flags],
+        "monthly_saving": saving(Product.Billing.MONTHLY),
+        "one_off_saving": saving(Product.Billing.ONE_OFF),
+        "has_logo": "logo" in assets,
+    }
+    html = render_to_string("promos/pdf/quote.html", context)
+    css = render_to_string("promos/pdf/quote.css", context)
+    return render_pdf(html, css=css, assets=assets)

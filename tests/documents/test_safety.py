@@ -215,7 +215,10 @@ def test_a_refused_url_during_a_rendering_is_only_a_warning(caplog, asked):
 
 def test_many_documents_render_in_parallel_in_order_with_the_same_fetcher():
     sources = [
-        (f'<p>Document {i}</p><img src="file:///etc/passwd"><img src="pdf-asset:logo">', {"logo": LOGO})
+        pdf.PdfSource(
+            f'<p>Document {i}</p><img src="file:///etc/passwd"><img src="pdf-asset:logo">',
+            assets={"logo": LOGO},
+        )
         for i in range(5)
     ]
 
