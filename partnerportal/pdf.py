@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib import request
 
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -44,11 +45,12 @@ class AssetFetcher(URLFetcher):
     """Serves ``pdf-asset:<name>`` from ``assets`` and refuses everything else."""
 
     def __init__(self, assets: dict[str, Asset]):
-        super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False, timeout=1)
-        # Drop urllib's handlers (file, http, ftp, data, redirects) that URLFetcher installed: fetch() never
-        # uses them, and a path around it (OpenerDirector.open) would then find no scheme to open.
-        self.handlers, self.handle_open, self.handle_error = [], {}, {}
-        self.process_request, self.process_response = {}, {}
+        # An OpenerDirector with no handler at all: URLFetcher.__init__ would install urllib's (file, http,
+        # ftp, data, redirects), which fetch() never uses, and a path around it (OpenerDirector.open) would
+        # find them; without them no scheme opens. (Building and dropping them cost a millisecond a document.)
+        request.OpenerDirector.__init__(self)
+        self._timeout, self._http_headers, self._request = 1, {}, None
+        self._allowed_protocols, self._fail_on_errors = (), False
         self._assets = assets
 
     def fetch(self, url, headers=None):
