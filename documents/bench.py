@@ -72,22 +72,32 @@ def showcase_partner(*, tenant_slug: str, load: Callable[[], None]) -> Partner:
     return partner
 
 
-def render_times(*, partner: Partner, kind: str, count: int, tick: Callable[[], None]) -> list[float]:
-    """Seconds per render of ``count`` unsaved documents of ``kind`` for ``partner`` (after a warm-up)."""
+def render_times(
+    *, partner: Partner, kinds: list[str], count: int, tick: Callable[[str], None]
+) -> dict[str, list[float]]:
+    """Seconds per render of ``count`` unsaved documents of each of ``kinds`` for ``partner`` (after a
+    warm-up), the kinds taken in turn: these machines' speed drifts for seconds at a time, and taking turns
+    lets every kind's median span the same stretch of time instead of one kind getting a slow one."""
     with tenant_scope(partner.tenant):
         current = PartnerTier.objects.filter(partner=partner).select_related("tier").first()
-        tier = current.tier if current else None
-        if kind == Document.Kind.DIPLOMA and not (tier and tier.awards_diploma):
-            tier = Tier.objects.filter(tenant=partner.tenant, awards_diploma=True).order_by("rank").first()
+        tiers = {}
+        for kind in kinds:
+            tier = current.tier if current else None
+            if kind == Document.Kind.DIPLOMA and not (tier and tier.awards_diploma):
+                tier = (
+                    Tier.objects.filter(tenant=partner.tenant, awards_diploma=True).order_by("rank").first()
+                )
+            tiers[kind] = tier
         today = partner.tenant.today()
-        seconds = []
+        seconds = {kind: [] for kind in kinds}
         for i in range(WARM_UP + count):
-            document = services.document_draft(partner=partner, kind=kind, tier=tier, today=today)
-            started = time.perf_counter()
-            services.document_pdf(document)
-            if i >= WARM_UP:
-                seconds.append(time.perf_counter() - started)
-                tick()
+            for kind in kinds:
+                document = services.document_draft(partner=partner, kind=kind, tier=tiers[kind], today=today)
+                started = time.perf_counter()
+                services.document_pdf(document)
+                if i >= WARM_UP:
+                    seconds[kind].append(time.perf_counter() - started)
+                    tick(kind)
     return seconds
 
 

@@ -8,7 +8,7 @@ section from the packs and nothing else.
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import segno
 from django.apps import apps
@@ -131,29 +131,43 @@ def diploma_context(document: Document) -> dict:
         "tier": document.tier,
         "colours": brand_colours(document.tenant, document.tier),
         "verify_url": verify_url,
+        "verify_prefix": verify_url.removesuffix(document.code),  # the code gets a line of its own
         "qr": qr_svg(verify_url),
     }
 
 
 @dataclass
 class Group:
-    """A titled run of rows in a pack: the benefits a tier added, the duties in one state."""
+    """A titled run of rows in a pack: the benefits a tier added, the duties in one state. ``compact``: what
+    the pack names in one paragraph instead of a row each."""
 
     items: list
     key: str = ""
     label: str = ""
     tier: Tier | None = None
+    compact: list = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.items) + len(self.compact)
 
 
-def benefit_groups(entitlements: list) -> list[Group]:
+def benefit_groups(entitlements: list, tier: Tier | None = None) -> list[Group]:
     """The entitlements by the tier that brought them, the partner's own tier first (what it just added),
-    then down the ladder; the catalogue's order within a tier."""
+    then down the ladder; the catalogue's order within a tier.
+
+    The partner's own tier's benefits, and whatever must be claimed, get a row each with their description;
+    the rest of a lower tier's are named in one paragraph (a pack at Premium would otherwise list thirty
+    rows, most of them what every partner has, and take twice as long to render).
+    """
     groups: dict[int, Group] = {}
     for entitlement in entitlements:
         from_tier = entitlement.benefit.from_tier
-        groups.setdefault(from_tier.pk, Group([], key=from_tier.code, tier=from_tier)).items.append(
-            entitlement
-        )
+        group = groups.setdefault(from_tier.pk, Group([], key=from_tier.code, tier=from_tier))
+        if tier is None or from_tier.pk == tier.pk or entitlement.claimable:
+            group.items.append(entitlement)
+        else:
+            group.compact.append(entitlement)
     return sorted(groups.values(), key=lambda group: -group.tier.rank)
 
 
@@ -201,7 +215,7 @@ def _pack_context(document: Document) -> dict:
 
         benefits = entitlement_overview(partner=partner, day=day).entitlements
         context["benefits"] = benefits
-        context["benefit_groups"] = benefit_groups(benefits)
+        context["benefit_groups"] = benefit_groups(benefits, tier)
         # What reaching the tier added, when a tier below gave the rest (at the entry tier, nothing is "new").
         new = [e for e in benefits if tier and e.benefit.from_tier_id == tier.pk]
         context["new_benefits"] = new if len(new) < len(benefits) else []

@@ -25,8 +25,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--documents",
             type=int,
-            default=30,
-            help="Diplomas and welcome packs timed (each), after a warm-up.",
+            default=60,
+            help="Diplomas and welcome packs timed (each, taking turns), after a warm-up.",
         )
         parser.add_argument("--celery", type=int, default=1000, help="Diplomas issued through Celery.")
         parser.add_argument("--chunk", type=int, default=25, help="Tier changes per task.")
@@ -52,16 +52,16 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         say(f"documents of {partner.legal_name} ({partner.external_ref})")
+        kinds = [Document.Kind.DIPLOMA, Document.Kind.WELCOME_PACK]
         with self._progress(console, options["verbosity"]) as progress:
-            times = {}
-            for kind in (Document.Kind.DIPLOMA, Document.Kind.WELCOME_PACK):
-                task = progress.add_task(f"rendering {Document.Kind(kind).label.lower()}s", total=documents)
-                times[kind] = bench.render_times(
-                    partner=partner, kind=kind, count=documents, tick=lambda task=task: progress.advance(task)
-                )
-        diploma, pack = (
-            bench.median_ms(times[k]) for k in (Document.Kind.DIPLOMA, Document.Kind.WELCOME_PACK)
-        )
+            tasks = {
+                kind: progress.add_task(f"rendering {Document.Kind(kind).label.lower()}s", total=documents)
+                for kind in kinds
+            }
+            times = bench.render_times(
+                partner=partner, kinds=kinds, count=documents, tick=lambda kind: progress.advance(tasks[kind])
+            )
+        diploma, pack = (bench.median_ms(times[kind]) for kind in kinds)
         say(f"diploma: median {diploma:.0f} ms; welcome pack: median {pack:.0f} ms ({documents} each)")
 
         broker = None
