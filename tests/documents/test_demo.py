@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from documents.models import Contact, Document
 from partnerportal.demo import demo_load
 from partnerportal.models import Partner, Tenant
+from tests.documents.factories import pdf_text
 from tiers.models import PartnerTier
 
 # Rendering ~180 PDFs is the same work on either database; on PostgreSQL, .ci/run's "migrations and demo
@@ -78,7 +79,22 @@ def test_the_demo_leaves_every_partner_its_documents_and_a_second_load_writes_no
         sample = Document.objects.filter(tenant__slug="dstny", partner__external_ref="DST-00003")
         pack = sample.get(kind=Document.Kind.WELCOME_PACK)
         with pack.file.open("rb") as handle:
-            assert len(PdfReader(io.BytesIO(handle.read())).pages) > 1
+            data = handle.read()
+        assert len(PdfReader(io.BytesIO(data)).pages) > 1
+        text = pdf_text(data)  # in French, the partner's language: every section of the pack
+        for part in (
+            "Ce que vous apporte le statut Premium",  # the tier, then its benefits
+            "à demander sur votre portail",  # a benefit to claim
+            "Dès le statut Starter",  # a lower tier's, named in a paragraph
+            "Ce que le programme attend de vous",  # the duties, with their due dates
+            "échéance le",
+            "Les promotions qui vous sont ouvertes",
+            "SIP Trunk Touch",
+            "Support technique",  # the contacts and the escalation grid
+            "Grille d’escalade" if "Grille d’escalade" in text else "Grille d'escalade",
+            "Prochaine évaluation",  # (in capitals)
+        ):
+            assert part.lower() in text.lower(), part
     assert loaded["created"]["document"] > 0
     before = snapshot()
     mail.outbox.clear()

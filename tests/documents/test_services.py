@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from documents import services
 from documents.models import Document
+from partnerportal.models import TenantDomain
 from tests.documents.factories import documents_of, pdf_of, pdf_text, stored_files
 from tests.partnerportal.factories import MembershipFactory, PartnerFactory
 from tests.tiers.factories import add_revenue
@@ -59,6 +60,24 @@ def test_a_diploma_is_one_page_with_the_name_tier_dates_and_code(programme, lang
     assert diploma.code in squeezed(text) and len(diploma.code) >= 32  # 192 random bits
     assert (diploma.language, diploma.size) == (language, len(pdf_of(diploma)))
     assert PdfReader(diploma.file.open("rb")).attachments == {}
+
+
+def test_a_phone_reads_the_diplomas_qr_code_as_its_verification_address(programme, settings):
+    """The page rasterised at 150 dpi (a photo of a printed diploma is coarser) and decoded by ZXing."""
+    pdfium = pytest.importorskip("pypdfium2")
+    zxingcpp = pytest.importorskip("zxingcpp")
+    settings.PORTAL_URL = "https://{host}"
+    host = TenantDomain.objects.get(tenant=programme.tenant, is_primary=True).host
+    diploma = issue(programme.partner(), Document.Kind.DIPLOMA, tier=programme.tiers["premium"], today=JULY)
+
+    document = pdfium.PdfDocument(pdf_of(diploma))
+    try:
+        image = document[0].render(scale=150 / 72).to_pil()
+    finally:
+        document.close()
+    codes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+
+    assert [code.text for code in codes] == [f"https://{host}/verify/{diploma.code}"]
 
 
 def test_the_packs_run_to_several_pages_for_their_partner(programme):
