@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import pgettext_lazy
 
-from partnerportal.models import Partner, Tenant, TenantDomain
+from partnerportal.models import Partner, Tenant
 from partnerportal.pdf import Asset
 from tiers.calendar import next_evaluation_date
 from tiers.models import Tier
@@ -39,14 +39,7 @@ SVG_TEXT_LENGTH = re.compile(rb"""\s(?:textLength|lengthAdjust)=(?:"[^"]*"|'[^']
 
 def tenant_url(tenant: Tenant, path: str) -> str:
     """An absolute URL on the tenant's primary host (``settings.PORTAL_URL``: ``https://{host}`` in production)."""
-    host = (
-        TenantDomain.objects.filter(tenant=tenant)
-        .order_by("-is_primary", "host")
-        .values_list("host", flat=True)
-        .first()
-        or "localhost"
-    )
-    return settings.PORTAL_URL.format(host=host).rstrip("/") + path
+    return settings.PORTAL_URL.format(host=tenant.primary_host).rstrip("/") + path
 
 
 def logo_asset(tenant: Tenant) -> dict[str, Asset]:

@@ -2,7 +2,7 @@
 
 A ``Document`` is a PDF rendered once and kept in the ``documents`` storage (``settings.STORAGES``: a private
 folder by default, object storage by configuration) under a server-generated name; partners download it
-through a checked view. A diploma carries a random verification code (192 bits, never the primary key)
+through a checked view. A diploma carries a random verification code (128 bits, never the primary key)
 that ``/verify/<code>`` checks publicly; it is valid until the next evaluation unless revoked, which
 happens when the partner's tier changes or the partner is suspended.
 """
@@ -20,7 +20,9 @@ from tiers.models import Tier
 
 
 def new_code() -> str:
-    return secrets.token_urlsafe(24)  # 192 bits, 32 characters
+    # 128 random bits (the issue's floor), 22 characters: the verification address then fits a QR code of
+    # version 4 (33 modules a side) rather than 5, a fifth less for the diploma to draw.
+    return secrets.token_urlsafe(16)
 
 
 def documents_storage():

@@ -29,11 +29,12 @@ from .tables import DocumentTable
 logger = logging.getLogger(__name__)
 
 # Lookups per client address and tenant in a fixed window: enough for a person checking a few diplomas by
-# hand, far too few to walk the code space (192 bits) or to scrape the partners behind known codes.
+# hand, far too few to walk the code space (128 bits) or to scrape the partners behind known codes.
 VERIFY_LIMIT = 30
 VERIFY_WINDOW = 10 * 60  # seconds
 
-# A code is 32 characters (models.new_code); anything longer is not one, and is not looked up.
+# A code is 22 characters (models.new_code; 32 before), at most the field's length: anything longer is not
+# one, and is not looked up.
 CODE_MAX_LENGTH = Document._meta.get_field("code").max_length
 
 

@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from django_scopes import ScopedManager
@@ -120,6 +121,14 @@ class Tenant(models.Model):
     def today(self):
         """Today's date in the tenant's time zone: due dates and evaluations are the tenant's days."""
         return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.timezone))
+
+    @cached_property
+    def primary_host(self) -> str:
+        """The host its portal is served on: its primary domain, else its first. Read once per instance (a
+        run that issues documents for many partners shares its tenant)."""
+        return (
+            self.domains.order_by("-is_primary", "host").values_list("host", flat=True).first() or "localhost"
+        )
 
 
 class TenantDomain(models.Model):

@@ -16,6 +16,7 @@ so that documents look the same on every host, and WeasyPrint subsets them with 
 import functools
 import logging
 import multiprocessing
+import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 from urllib import request
 
 import weasyprint
+import weasyprint.svg
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,51 @@ def _font_config():
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
+
+
+# -- plain SVG paths, drawn without WeasyPrint's general parser ------------------------------------------
+#
+# A diploma's QR code is one SVG path of some 700 commands ("M0 0.5h7m4 0h2…": a move and a horizontal line
+# per run of dark modules). WeasyPrint's path parser handles every SVG form (arcs, curves, units) with a few
+# regular expressions and string slices per command, and records each vertex for markers: a fifth of a
+# diploma's time went there. Paths made only of moves and horizontal and vertical lines in plain numbers,
+# with no marker, are drawn here with the very same PDF operators; every other path goes to WeasyPrint.
+# ``tests/documents/test_pdf_styles.py`` checks that both draw the same content stream.
+
+_PLAIN_PATH = re.compile(r"[MmHhVv0-9.\s-]*")
+_PATH_COMMAND = re.compile(r"([MmHhVv])([^MmHhVv]*)")
+_NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
+_MARKERS = ("marker", "marker-start", "marker-mid", "marker-end")
+_weasyprint_path = weasyprint.svg.TAGS["path"]
+
+
+def _draw_path(svg, node, font_size):
+    d = node.get("d", "")
+    if not _PLAIN_PATH.fullmatch(d) or any(name in node.attrib for name in _MARKERS):
+        return _weasyprint_path(svg, node, font_size)
+    commands = [
+        (letter, [float(n) for n in _NUMBER.findall(args)]) for letter, args in _PATH_COMMAND.findall(d)
+    ]
+    if any(letter in "Mm" and len(numbers) != 2 for letter, numbers in commands):
+        return _weasyprint_path(svg, node, font_size)  # a move with implicit lines after it
+    stream, x, y = svg.stream, 0.0, 0.0
+    stream.move_to(x, y)  # as WeasyPrint does before any path
+    for letter, numbers in commands:
+        if letter in "Mm":
+            dx, dy = numbers
+            x, y = (x + dx, y + dy) if letter == "m" else (dx, dy)
+            stream.move_to(x, y)
+        elif letter in "Hh":
+            for n in numbers:
+                x = x + n if letter == "h" else n
+                stream.line_to(x, y)
+        else:
+            for n in numbers:
+                y = y + n if letter == "v" else n
+                stream.line_to(x, y)
+
+
+weasyprint.svg.TAGS["path"] = _draw_path
 
 
 @functools.cache

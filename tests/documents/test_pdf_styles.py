@@ -5,7 +5,10 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+import segno
 import weasyprint
+import weasyprint.svg
 from pypdf import PdfReader
 
 from partnerportal import pdf
@@ -60,3 +63,32 @@ def test_a_documents_stylesheet_is_parsed_once_and_wins_over_the_defaults():
     assert (pdf_text(first), pdf_text(second)) == ("Shown", "Also shown")
     info = pdf.stylesheet.cache_info()
     assert (info.misses, info.hits) == (2, 1)
+
+
+PATHS = [
+    # segno's QR code: a move and a horizontal line per run of modules
+    segno.make_qr("https://dstny.example/verify/8c6Zs_J9YPQMDV26OARgJ4", error="m", mask=2).svg_inline(
+        scale=4, border=0, omitsize=True
+    ),
+    '<svg viewBox="0 0 20 20"><path d="M1 1H19V19H1V1m2 2h4v4h-4v-4M10.5.5v3.25" stroke="#000"/></svg>',
+    # WeasyPrint's own: a curve, a close, a move with implicit lines, a marker, an exponent, commas
+    '<svg viewBox="0 0 20 20"><path d="M1 1C5 5 10 5 19 1Z" stroke="#000"/></svg>',
+    '<svg viewBox="0 0 20 20"><path d="M1 1 5 5 9 1" stroke="#000"/></svg>',
+    '<svg viewBox="0 0 20 20"><defs><marker id="m" markerWidth="2" markerHeight="2"><path d="M0 0h2v2"/>'
+    '</marker></defs><path d="M1 1h10v10" stroke="#000" marker-end="url(#m)"/></svg>',
+    '<svg viewBox="0 0 20 20"><path d="M1e1 1h5,2" stroke="#000"/></svg>',
+]
+
+
+@pytest.mark.parametrize("svg", PATHS)
+def test_plain_svg_paths_are_drawn_as_weasyprint_draws_them(svg, monkeypatch):
+    css = "svg { width: 40mm; height: 40mm }"
+    ours = pdf.render_pdf(f"<div>{svg}</div>", css=css)
+    monkeypatch.setitem(weasyprint.svg.TAGS, "path", pdf._weasyprint_path)
+    theirs = pdf.render_pdf(f"<div>{svg}</div>", css=css)
+
+    def drawing(data: bytes) -> bytes:
+        return PdfReader(io.BytesIO(data)).pages[0].get_contents().get_data()
+
+    assert pdf._draw_path is not pdf._weasyprint_path
+    assert drawing(ours) == drawing(theirs) and len(drawing(ours)) > 200
