@@ -6,76 +6,28 @@ section from the packs and nothing else.
 """
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import segno
 from django.apps import apps
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import pgettext_lazy
 
 from partnerportal.models import Partner, Tenant
-from partnerportal.pdf import Asset
+from partnerportal.pdf import css_colour
 from tiers.calendar import next_evaluation_date
 from tiers.models import Tier
 from tiers.selectors import tier_on
 
 from .models import Contact, Document
 
-LOGO_TYPES = {
-    "svg": "image/svg+xml",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "webp": "image/webp",
-}
-
-SVG_TEXT_LENGTH = re.compile(rb"""\s(?:textLength|lengthAdjust)=(?:"[^"]*"|'[^']*')""")
-
 
 def tenant_url(tenant: Tenant, path: str) -> str:
     """An absolute URL on the tenant's primary host (``settings.PORTAL_URL``: ``https://{host}`` in production)."""
     return settings.PORTAL_URL.format(host=tenant.primary_host).rstrip("/") + path
-
-
-def logo_asset(tenant: Tenant) -> dict[str, Asset]:
-    """``{"logo": Asset}`` from the tenant's uploaded logo, or nothing (the documents then print its name).
-
-    The bytes are read here from storage and handed to the renderer, which fetches nothing itself: an SVG
-    logo that points elsewhere (``<image href="http://…">``) gets nothing.
-    """
-    if not tenant.logo:
-        return {}
-    extension = tenant.logo.name.rsplit(".", 1)[-1].lower()
-    content_type = LOGO_TYPES.get(extension)
-    if content_type is None:
-        return {}
-    try:
-        with default_storage.open(tenant.logo.name, "rb") as handle:
-            body = handle.read(2_000_000)
-    except OSError:
-        return {}
-    if content_type == "image/svg+xml":
-        # WeasyPrint 70 squeezes every <tspan> after the first to nothing when its <text> has a textLength
-        # (the demo's wordmarks lost their "IP" and their dot): drawn at the font's own width instead.
-        body = SVG_TEXT_LENGTH.sub(b"", body)
-    return {"logo": Asset(body, content_type)}
-
-
-HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-
-
-def css_colour(value: str, default: str) -> str:
-    """``value`` when it is a #RRGGBB colour, else ``default``.
-
-    Colours are the only settings that go into a document's stylesheet (partner text never does). The models
-    validate them; this keeps a row written around the validators from writing CSS.
-    """
-    return value if HEX_COLOUR.fullmatch(value or "") else default
 
 
 def brand_colours(tenant: Tenant, tier: Tier | None, tiers: Iterable[Tier] = ()) -> dict:

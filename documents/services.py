@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 
 from partnerportal.emails import partner_admin_emails, partner_email
 from partnerportal.models import Partner, Tenant
-from partnerportal.pdf import PdfSource, render_pdf, render_pdfs
+from partnerportal.pdf import PdfSource, logo_asset, render_pdf, render_pdfs
 from partnerportal.tenancy import tenant_scope
 from tiers.calendar import latest_due_date, next_evaluation_date
 from tiers.models import PartnerTier, Tier
@@ -45,7 +45,7 @@ def document_source(document: Document) -> PdfSource:
     (the tenant's logo): all the database reading of a rendering, so that the rest needs none."""
     diploma = document.kind == Document.Kind.DIPLOMA
     context = content.diploma_context(document) if diploma else content.pack_context(document)
-    assets = content.logo_asset(document.tenant)
+    assets = logo_asset(document.tenant)
     context["has_logo"] = "logo" in assets
     template = TEMPLATES[document.kind]
     with translation.override(document.language):

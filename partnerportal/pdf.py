@@ -4,7 +4,7 @@ WeasyPrint's default URL fetcher opens ``file://`` paths and any host: a ``<link
 href="file:///etc/passwd">`` in a rendered page embeds that file in the PDF, and an SVG logo can make the
 server call ``http://169.254.169.254/``. Here every document is rendered with an ``AssetFetcher`` that
 serves a fixed set of named assets, ``pdf-asset:<name>`` (the fonts shipped in ``pdf_assets/fonts``, the
-tenant's logo read from storage by the caller), and refuses every other URL: no file, no host, no
+tenant's logo, read from storage by ``logo_asset``), and refuses every other URL: no file, no host, no
 redirect, no relative path to resolve (``base_url`` is None). Partner text reaches the templates through
 Django's autoescaping like any page.
 
@@ -25,6 +25,7 @@ from urllib import request
 
 import weasyprint
 import weasyprint.svg
+from django.core.files.storage import default_storage
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,51 @@ def _font_config():
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
+
+
+# -- what documents take from their tenant ---------------------------------------------------------------
+
+LOGO_TYPES = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+}
+SVG_TEXT_LENGTH = re.compile(rb"""\s(?:textLength|lengthAdjust)=(?:"[^"]*"|'[^']*')""")
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def logo_asset(tenant) -> dict[str, Asset]:
+    """``{"logo": Asset}`` from the tenant's uploaded logo, or nothing (the documents then print its name).
+
+    The bytes are read here from storage and handed to the renderer, which fetches nothing itself: an SVG
+    logo that points elsewhere (``<image href="http://…">``) gets nothing.
+    """
+    if not tenant.logo:
+        return {}
+    content_type = LOGO_TYPES.get(tenant.logo.name.rsplit(".", 1)[-1].lower())
+    if content_type is None:
+        return {}
+    try:
+        with default_storage.open(tenant.logo.name, "rb") as handle:
+            body = handle.read(2_000_000)
+    except OSError:
+        return {}
+    if content_type == "image/svg+xml":
+        # WeasyPrint 70 squeezes every <tspan> after the first to nothing when its <text> has a textLength
+        # (the demo's wordmarks lost their "IP" and their dot): drawn at the font's own width instead.
+        body = SVG_TEXT_LENGTH.sub(b"", body)
+    return {"logo": Asset(body, content_type)}
+
+
+def css_colour(value: str, default: str) -> str:
+    """``value`` when it is a #RRGGBB colour, else ``default``.
+
+    Colours are the only settings that go into a document's stylesheet (partner text never does). The models
+    validate them; this keeps a row written around the validators from writing CSS.
+    """
+    return value if HEX_COLOUR.fullmatch(value or "") else default
 
 
 # -- plain SVG paths, drawn without WeasyPrint's general parser ------------------------------------------
