@@ -167,6 +167,11 @@ _MARKERS = ("marker", "marker-start", "marker-mid", "marker-end")
 _weasyprint_path = weasyprint.svg.TAGS["path"]
 
 
+def _pdf_number(value: float) -> str:
+    """A float as pydyf writes it in a content stream (``pydyf._to_bytes``)."""
+    return str(int(value)) if value.is_integer() else f"{value:f}".rstrip("0")
+
+
 def _draw_path(svg, node, font_size):
     d = node.get("d", "")
     if not _PLAIN_PATH.fullmatch(d) or any(name in node.attrib for name in _MARKERS):
@@ -176,21 +181,22 @@ def _draw_path(svg, node, font_size):
     ]
     if any(letter in "Mm" and len(numbers) != 2 for letter, numbers in commands):
         return _weasyprint_path(svg, node, font_size)  # a move with implicit lines after it
-    stream, x, y = svg.stream, 0.0, 0.0
-    stream.move_to(x, y)  # as WeasyPrint does before any path
+    # The operators pydyf's move_to and line_to would append, built here in one pass.
+    x, y, operators = 0.0, 0.0, [b"0 0 m"]  # WeasyPrint moves to the origin before any path
     for letter, numbers in commands:
         if letter in "Mm":
             dx, dy = numbers
             x, y = (x + dx, y + dy) if letter == "m" else (dx, dy)
-            stream.move_to(x, y)
+            operators.append(f"{_pdf_number(x)} {_pdf_number(y)} m".encode())
         elif letter in "Hh":
             for n in numbers:
                 x = x + n if letter == "h" else n
-                stream.line_to(x, y)
+                operators.append(f"{_pdf_number(x)} {_pdf_number(y)} l".encode())
         else:
             for n in numbers:
                 y = y + n if letter == "v" else n
-                stream.line_to(x, y)
+                operators.append(f"{_pdf_number(x)} {_pdf_number(y)} l".encode())
+    svg.stream.stream.extend(operators)
 
 
 weasyprint.svg.TAGS["path"] = _draw_path
