@@ -7,7 +7,6 @@ manager's request never waits for WeasyPrint and the partner is e-mailed as for 
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -19,12 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from partnerportal.admin_site import TenantAdminMixin
-from partnerportal.models import Partner
 
 from . import tasks
 from .forms import DocumentGenerateForm
 from .models import Contact, Document
-from .views import State, diploma_state, document_response
+from .selectors import State, diploma_state, diplomas_in_state
+from .views import document_response
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -39,13 +38,9 @@ class StateFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        today = request.tenant.today()
-        diplomas = queryset.filter(kind=Document.Kind.DIPLOMA, revoked_at__isnull=True)
-        if self.value() == State.VALID:
-            return diplomas.filter(partner__status=Partner.Status.ACTIVE, valid_until__gte=today)
-        if self.value() == State.EXPIRED:
-            return diplomas.filter(Q(valid_until__lt=today) | Q(valid_until__isnull=True))
-        if self.value() == State.REVOKED:
+        if self.value() in (State.VALID, State.EXPIRED):
+            return diplomas_in_state(queryset, self.value(), today=request.tenant.today())
+        if self.value() == State.REVOKED:  # any revoked document, not only diplomas
             return queryset.filter(revoked_at__isnull=False)
         return queryset
 

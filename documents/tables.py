@@ -11,7 +11,7 @@ from .models import Document
 class DocumentTable(tables.Table):
     """The history of "Mes documents": older packs, and diplomas no longer valid (with why).
 
-    Its rows carry a ``state`` (views.State) set by ``views.document_shelf``; the list is short and already
+    Its rows carry a ``state`` (selectors.State) set by ``selectors.document_shelf``; the list is short and already
     in order, so nothing sorts or pages here.
     """
 

@@ -6,24 +6,20 @@ partner suspended) reads "no longer valid" with no detail, and an unknown code, 
 tenant's code all read "unknown" alike.
 """
 
-import datetime as dt
 import logging
-from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import models
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from partnerportal.models import Partner
 from partnerportal.views import PartnerMemberRequiredMixin
 from tiers.selectors import tier_list
 
 from .models import Document
+from .selectors import State, diploma_state, document_shelf
 from .tables import DocumentTable
 
 logger = logging.getLogger(__name__)
@@ -36,66 +32,6 @@ VERIFY_WINDOW = 10 * 60  # seconds
 # A code is 22 characters (models.new_code; 32 before), at most the field's length: anything longer is not
 # one, and is not looked up.
 CODE_MAX_LENGTH = Document._meta.get_field("code").max_length
-
-
-class State(models.TextChoices):
-    """What a document is worth today, as "Mes documents", the verification page and the back-office say it."""
-
-    VALID = "valid", _("Valid")
-    EXPIRED = "expired", _("Expired")
-    WITHDRAWN = "withdrawn", _("Partnership not active")
-    REVOKED = "revoked", _("Revoked")
-    CURRENT = "current", _("Current")
-    OLDER = "older", _("Older version")
-
-
-def diploma_state(document: Document, *, today: dt.date) -> State:
-    """A diploma is valid only while it is not revoked, its partner is active and ``today`` is on or before
-    its last valid day. It fails closed: a diploma without an end date is not certified as valid.
-    ``document.partner`` is read (select it with the document)."""
-    if document.revoked_at is not None:
-        return State.REVOKED
-    if document.partner.status != Partner.Status.ACTIVE:
-        return State.WITHDRAWN
-    if document.valid_until is None or document.valid_until < today:
-        return State.EXPIRED
-    return State.VALID
-
-
-@dataclass
-class Shelf:
-    """A partner's documents as "Mes documents" shows them; each carries its ``state``."""
-
-    diploma: Document | None = None
-    packs: list[Document] = field(default_factory=list)
-    history: list[Document] = field(default_factory=list)
-
-
-def document_shelf(*, partner: Partner, today: dt.date) -> Shelf:
-    """One query: the valid diploma, the newest pack of each kind, the rest as history, the newest first.
-    Packs never expire; a newer one of the same kind (a regenerated one, or a booster pack for a later
-    tier) makes the older "older"."""
-    shelf, seen = Shelf(), set()
-    documents = Document.objects.filter(partner=partner).select_related("partner", "tier")
-    for document in documents.order_by("-created_at", "-id"):
-        if document.kind == Document.Kind.DIPLOMA:
-            document.state = diploma_state(document, today=today)
-            # A new diploma revokes the older; were two valid, the older would be history, marked valid
-            # as its verification page says.
-            if document.state == State.VALID and shelf.diploma is None:
-                shelf.diploma = document
-                continue
-        elif document.revoked_at is not None:
-            document.state = State.REVOKED
-        elif document.kind in seen:
-            document.state = State.OLDER
-        else:
-            seen.add(document.kind)
-            document.state = State.CURRENT
-            shelf.packs.append(document)
-            continue
-        shelf.history.append(document)
-    return shelf
 
 
 def document_response(document: Document) -> FileResponse:

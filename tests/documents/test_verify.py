@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from documents import views
+from documents import selectors, views
 from documents.models import Document
 from partnerportal.models import Partner
 from tests.documents.factories import DocumentFactory
@@ -190,3 +190,34 @@ def test_the_default_limit_lets_thirty_lookups_through_in_ten_minutes(world, vis
     assert (views.VERIFY_LIMIT, views.VERIFY_WINDOW) == (30, 600)
     assert {verify(visitor, f"code-{n}").status_code for n in range(30)} == {404}
     assert verify(visitor, "code-30").status_code == 429
+
+
+@pytest.mark.parametrize("status", [Partner.Status.ACTIVE, Partner.Status.SUSPENDED])
+def test_the_back_offices_filter_and_the_verification_agree_on_every_diploma(world, business, status):
+    """One rule in two forms (documents/selectors.py): the queryset of a state holds exactly the diplomas that
+    diploma_state puts in it: valid, on its last day, expired, without an end date, revoked, withdrawn."""
+    partner = world.a.partner
+    diploma(partner, tier=business)
+    diploma(partner, tier=business, days_left=0)
+    diploma(partner, tier=business, days_left=-1)
+    diploma(partner, tier=business, revoked_at=timezone.now())
+    undated = diploma(partner, tier=business)
+    DocumentFactory(partner=partner, kind=Document.Kind.WELCOME_PACK)
+    today = partner.tenant.today()
+    with scopes_disabled():
+        Document.objects.filter(pk=undated.pk).update(valid_until=None)
+        set_status(partner, status)
+        everything = Document.objects.filter(tenant=partner.tenant).select_related("partner")
+        expected = {state: set() for state in ("valid", "expired", "withdrawn", "revoked")}
+        for document in everything.filter(kind=Document.Kind.DIPLOMA):
+            expected[selectors.diploma_state(document, today=today)].add(document.pk)
+
+        got = {
+            state: set(
+                selectors.diplomas_in_state(everything, state, today=today).values_list("pk", flat=True)
+            )
+            for state in expected
+        }
+
+    assert got == expected
+    assert sum(len(pks) for pks in got.values()) == 5  # every diploma in one state, the pack in none
