@@ -13,6 +13,7 @@ import uuid
 from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from partnerportal.models import Partner, Tenant
@@ -63,7 +64,7 @@ class Document(models.Model):
     issued_on = models.DateField(_("issued on"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_at = models.DateTimeField(pgettext_lazy("a document", "revoked"), null=True, blank=True)
     revocation = models.CharField(_("why revoked"), max_length=16, choices=Revocation.choices, blank=True)
 
     objects = ScopedManager(tenant="tenant")
