@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 
 from partnerportal.emails import partner_admin_emails, partner_email
 from partnerportal.models import Partner, Tenant
-from partnerportal.pdf import PdfSource, logo_asset, render_pdf, render_pdfs
+from partnerportal.pdf import PdfSource, logo_asset, render_pdfs, render_source
 from partnerportal.tenancy import tenant_scope
 from tiers.calendar import latest_due_date, next_evaluation_date
 from tiers.models import PartnerTier, Tier
@@ -56,8 +56,7 @@ def document_source(document: Document) -> PdfSource:
 
 def document_pdf(document: Document) -> bytes:
     """Render ``document`` (unsaved is fine): its HTML, with the shipped fonts and its assets only."""
-    source = document_source(document)
-    return render_pdf(source.html, css=source.css, assets=source.assets)
+    return render_source(document_source(document))
 
 
 def document_draft(*, partner: Partner, kind: str, tier: Tier | None, today: dt.date) -> Document:

@@ -153,7 +153,7 @@ def css_colour(value: str, default: str) -> str:
 
 # -- plain SVG paths, drawn without WeasyPrint's general parser ------------------------------------------
 #
-# A diploma's QR code is one SVG path of some 700 commands ("M0 0.5h7m4 0h2…": a move and a horizontal line
+# A diploma's QR code is one SVG path of some 500 commands ("M0 0.5h7m4 0h2…": a move and a horizontal line
 # per run of dark modules). WeasyPrint's path parser handles every SVG form (arcs, curves, units) with a few
 # regular expressions and string slices per command, and records each vertex for markers: a fifth of a
 # diploma's time went there. Paths made only of moves and horizontal and vertical lines in plain numbers,
@@ -211,7 +211,7 @@ class DocumentHTML(weasyprint.HTML):
     """WeasyPrint's ``HTML`` with the documents' own, shorter user-agent stylesheet (``pdf_assets/ua.css``).
 
     ``_ua_stylesheets`` is how WeasyPrint's ``HTML`` hands over its defaults (``weasyprint~=70.0`` is pinned;
-    ``tests/documents/test_safety.py`` fails if the hook goes away).
+    ``tests/documents/test_pdf_styles.py`` fails if the hook goes away).
     """
 
     def _ua_stylesheets(self, forms=False):
@@ -258,7 +258,7 @@ def render_pdf(html: str, *, css: str = "", assets: dict[str, Asset] | None = No
     )
 
 
-def _render_source(source: PdfSource) -> bytes:
+def render_source(source: PdfSource) -> bytes:
     return render_pdf(source.html, css=source.css, assets=source.assets)
 
 
@@ -271,6 +271,6 @@ def render_pdfs(sources: Sequence[PdfSource], *, processes: int = 1) -> list[byt
     """
     processes = min(processes, len(sources))
     if processes <= 1 or multiprocessing.current_process().daemon:
-        return [_render_source(source) for source in sources]
+        return [render_source(source) for source in sources]
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_render_source, sources))
+        return list(pool.map(render_source, sources))
