@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_countries",
     "django_tables2",
+    "django_filters",
+    "django_htmx",
+    "simple_history",
     "django_celery_beat",
     "csp",
     "partnerportal.apps.PartnerPortalConfig",
@@ -68,6 +71,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # The audit trail records who made each change (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "partnerportal.urls"
