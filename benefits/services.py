@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from partnerportal.formatting import date_format
 from partnerportal.models import Partner, Tenant, User
 from tiers.models import PartnerTier
 

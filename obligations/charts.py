@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
-from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from partnerportal.formatting import money
 from tiers.charts import chart_frame, nice_ceiling
 
 from .models import quarter_label
@@ -46,7 +46,7 @@ def plan_chart(*, quarters, label: str) -> SafeString:
             parts.append(
                 f'<rect x="{x0 + s * bar:.1f}" y="{TOP + plot_h - height:.1f}" width="{bar * 0.9:.1f}" '
                 f'height="{height:.1f}" class="plan-chart__{key}"><title>{escape(label_of(quarter))} — {escape(name)} : '
-                f"{number_format(amount, 2, force_grouping=True)} €</title></rect>"
+                f"{escape(money(amount))}</title></rect>"
             )
         parts.append(
             f'<text x="{x0 + group * 0.4:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle" class="chart__axis">'

@@ -14,15 +14,14 @@ from django.db.models import Count, Prefetch
 from django.forms import CheckboxSelectMultiple
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.template.defaultfilters import floatformat
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
+from partnerportal.formatting import date_format, money
 from partnerportal.models import PartnerType
 
 from . import selectors, services
@@ -73,9 +72,10 @@ def price_column(partner_type: PartnerType):
 
     @admin.display(description=partner_type.name)
     def column(product):
-        return next(
+        price = next(
             (p.list_price for p in product.prices.all() if p.partner_type_id == partner_type.pk), None
         )
+        return None if price is None else money(price)  # None: the admin's empty value, not "0 €"
 
     column.__name__ = f"price_{partner_type.code}"
     return column
@@ -85,7 +85,7 @@ def price_column(partner_type: PartnerType):
 def list_prices(product):
     """The superuser's list spans tenants, each with its own partner types: one column for them all."""
     return format_html_join(
-        ", ", "{}: {}", ((p.partner_type, floatformat(p.list_price, "2g")) for p in product.prices.all())
+        ", ", "{}: {}", ((p.partner_type, money(p.list_price)) for p in product.prices.all())
     )
 
 
@@ -261,9 +261,9 @@ class PromotionAdmin(TenantAdminMixin, admin.ModelAdmin):
     def quarter_condition(self, promotion):
         if not promotion.quarter_basis:
             return "—"
-        return _("%(basis)s ≥ %(minimum)s €") % {
+        return _("%(basis)s ≥ %(minimum)s") % {
             "basis": promotion.get_quarter_basis_display(),
-            "minimum": floatformat(promotion.quarter_minimum, "g"),
+            "minimum": money(promotion.quarter_minimum),
         }
 
     @admin.display(description=_("stacks"), boolean=True, ordering="stackable")
@@ -367,13 +367,13 @@ class QuoteAdmin(TenantAdminMixin, admin.ModelAdmin):
         return False  # a quote is a record of the prices of its day
 
     # Short headers: the fields' names ("monthly total excl. VAT (€)") would widen the list past a screen.
-    @admin.display(description=_("per month (€)"), ordering="monthly_total")
+    @admin.display(description=_("per month"), ordering="monthly_total")
     def monthly(self, quote):
-        return quote.monthly_total
+        return money(quote.monthly_total)
 
-    @admin.display(description=_("one-off (€)"), ordering="one_off_total")
+    @admin.display(description=_("one-off"), ordering="one_off_total")
     def one_off(self, quote):
-        return quote.one_off_total
+        return money(quote.one_off_total)
 
     @admin.display(description=_("order flags"))
     def flag_names(self, quote):

@@ -8,6 +8,8 @@ from django import forms
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext_lazy as _
 
+from partnerportal.formatting import money
+
 from . import pricing
 from .models import FAMILY_CHOICES, Product
 from .selectors import MAX_QUANTITY
@@ -25,9 +27,9 @@ def product_choices(catalogue: dict[str, pricing.Item]) -> list:
     """The catalogue as a select's options, grouped by family in the catalogue's order, with price and unit."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for item in catalogue.values():
-        label = _("%(name)s — %(price)s € %(unit)s") % {
+        label = _("%(name)s — %(price)s %(unit)s") % {
             "name": item.name,
-            "price": floatformat(item.list_price, "2g"),
+            "price": money(item.list_price),
             "unit": UNIT_NAMES.get(item.unit, item.unit),
         }
         groups.setdefault(item.family, []).append((item.code, label))

@@ -12,10 +12,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet, Sum
-from django.template.defaultfilters import floatformat
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from partnerportal import formatting
 from partnerportal.entitlements import money
 from partnerportal.models import Partner
 from tiers.calendar import add_months
@@ -163,10 +162,6 @@ def partner_types_filter(partner: Partner) -> Q:
     return Q(partner_types=partner.partner_type) | Q(partner_types__isnull=True)
 
 
-def _money_text(amount: Decimal) -> str:
-    return f"{floatformat(amount, '2g')} €"
-
-
 def promotion_standing(*, partner: Partner, as_of: dt.date | None = None) -> Standing:
     """Every promotion for the partner's type valid on ``as_of``, with whether it may use it and why not."""
     as_of = as_of or partner.tenant.today()
@@ -191,10 +186,10 @@ def promotion_standing(*, partner: Partner, as_of: dt.date | None = None) -> Sta
                     _("%(basis)s from %(start)s to %(end)s: %(amount)s, where %(minimum)s are needed.")
                     % {
                         "basis": promotion.get_quarter_basis_display(),
-                        "minimum": _money_text(promotion.quarter_minimum),
-                        "start": date_format(quarter[0], "F Y"),
-                        "end": date_format(quarter[1], "F Y"),
-                        "amount": _money_text(amount),
+                        "minimum": formatting.money(promotion.quarter_minimum),
+                        "start": formatting.date_format(quarter[0], "F Y"),
+                        "end": formatting.date_format(quarter[1], "F Y"),
+                        "amount": formatting.money(amount),
                     }
                 )
         statuses.append(PromotionStatus(promotion, not missing, missing, amount))

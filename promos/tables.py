@@ -1,14 +1,11 @@
 import django_tables2 as tables
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from partnerportal.formatting import money
+
 from .models import Quote
-
-
-def _money(value) -> str:
-    return f"{floatformat(value, '2g')} €"
 
 
 def _cell(label, *, num: bool = False) -> dict:
@@ -57,10 +54,10 @@ class QuoteTable(tables.Table):
         )
 
     def render_monthly_total(self, value):
-        return _money(value)
+        return money(value)
 
     def render_one_off_total(self, value):
-        return _money(value)
+        return money(value)
 
     def render_created_by(self, value):
         return value.get_full_name() or value.email

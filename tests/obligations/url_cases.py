@@ -40,7 +40,7 @@ def _document(world):
 
 # The owner's figures, which another partner's plan and forecasts pages must not show.
 PLAN_NOTES = "Salon Azur de printemps"
-FORECAST_SHOWN = "777 €"
+FORECAST_SHOWN = "777\xa0€"  # as the page writes it in French (partnerportal.formatting.money)
 
 
 def _plan(world):

@@ -108,7 +108,7 @@ def test_the_tier_is_the_one_on_the_day(seed):
     assert on_june_30.tier.code == "access" and on_july_1.tier.code == "business"
     assert status(partner, "porta-business-amb", dt.date(2026, 6, 30)).missing == [
         "From the Business tier.",
-        "Orders taken from January 2026 to March 2026: 0.00 €, where 600.00 € are needed.",
+        "Orders taken from January 2026 to March 2026: €0.00, where €600.00 are needed.",
     ]
     assert eligible(partner, dt.date(2026, 7, 1)) == STARTER | {"porta-business-amb"}
 
@@ -275,7 +275,7 @@ def test_within_reach_says_what_is_missing(seed):
 
     assert [s.promotion.code for s in result.within_reach] == ["porta-business-amb"]
     assert result.within_reach[0].missing == [
-        "Orders taken from July 2026 to September 2026: 599.99 €, where 600.00 € are needed."
+        "Orders taken from July 2026 to September 2026: €599.99, where €600.00 are needed."
     ]
     assert [s.promotion.code for s in result.next_tier_unlocks] == ["porta-premium-amb"]
     assert result.next_tier.code == "premium"

@@ -110,10 +110,10 @@ def test_the_page_lists_the_promotions_open_within_reach_and_with_the_next_tier(
         assert escape(seed.promotions[code].title) in now
     business = seed.promotions["porta-business-amb"]
     assert escape(business.title) in reach and escape(business.title) not in now
-    assert "450,00 €" in reach and "600,00 €" in reach  # the quarter's orders against the minimum
+    assert "450,00\xa0€" in reach and "600,00\xa0€" in reach  # the quarter's orders against the minimum
     assert "juillet 2026" in reach and "septembre 2026" in reach  # the quarter they were counted on
     premium = seed.promotions["porta-premium-amb"]
-    assert escape(premium.title) in next_tier and "800,00 €" in next_tier
+    assert escape(premium.title) in next_tier and "800,00\xa0€" in next_tier
     # An Opérateur's promotions are not an Ambassadeur's, at any tier.
     assert escape(seed.promotions["porta-premium-ope"].title) not in page
     assert escape(seed.promotions["sdsl-premium"].title) not in page
@@ -127,7 +127,7 @@ def test_a_promotion_whose_condition_is_met_is_open_with_its_figure(seed, world,
 
     now = section(page, "promotions-now")
     business = seed.promotions["porta-business-amb"]
-    assert escape(business.title) in now and "600,00 €" in now
+    assert escape(business.title) in now and "600,00\xa0€" in now
     assert section(page, "promotions-within-reach") == ""
 
 
@@ -143,7 +143,7 @@ def test_at_the_highest_tier_nothing_is_left_to_unlock(seed, world, client):
 # --- calculating --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("channels", "price"), [(4, "27,00 €"), (5, "19,99 €")])
+@pytest.mark.parametrize(("channels", "price"), [(4, "27,00\xa0€"), (5, "19,99\xa0€")])
 def test_calculate_prices_the_basket_and_saves_nothing(seed, world, client, channels, price):
     at_tier(seed, world.a.partner, "starter")
 
@@ -154,11 +154,11 @@ def test_calculate_prices_the_basket_and_saves_nothing(seed, world, client, chan
     result = section(page, "result")
     touch = line_of(result, "SIP Trunk Touch")
     assert f'<td class="num quote-line__price" data-label="{_label(touch)}">{price}</td>' in touch
-    monthly = Decimal(price.removesuffix(" €").replace(",", ".")) + channels * Decimal("1.50")
-    assert f"{monthly:.2f} €".replace(".", ",") in result
+    monthly = Decimal(price.removesuffix("\xa0€").replace(",", ".")) + channels * Decimal("1.50")
+    assert f"{monthly:.2f}\xa0€".replace(".", ",") in result
     if channels == 5:
         assert escape(seed.promotions["sip-touch-1999"].title) in touch
-        assert "19,99 €" in touch and "27,00 €" in touch  # the effect: 19,99 € instead of 27,00 €
+        assert "19,99\xa0€" in touch and "27,00\xa0€" in touch  # the effect: 19,99 € instead of 27,00 €
     else:
         assert escape(seed.promotions["sip-touch-1999"].title) not in touch
     assert quotes() == []
@@ -179,12 +179,12 @@ def test_a_percentage_shows_as_a_percentage_and_totals_stay_apart(seed, world, c
     result = section(response.content.decode(), "result")
 
     fibre = line_of(result, "Fibre dédiée FTTO 100 Mb/s")
-    assert "−10 %" in fibre and "351,00 €" in fibre  # 390 € less 10 %
+    assert "−10 %" in fibre and "351,00\xa0€" in fibre  # 390 € less 10 %
     vm = line_of(result, "Machine virtuelle S (2 vCPU, 4 Go)")
-    assert "−30 %" in vm and "24,50 €" in vm
+    assert "−30 %" in vm and "24,50\xa0€" in vm
     # Monthly: 2 × 15 + 351 + 24.50; one-off: 3 numbers at 9 €.
-    assert "405,50 €" in result and "27,00 €" in result
-    assert "49,50 € par mois" in result  # saved: 39 € on the fibre and 10.50 € on the VM, nothing one-off
+    assert "405,50\xa0€" in result and "27,00\xa0€" in result
+    assert "49,50\xa0€ par mois" in result  # saved: 39 € on the fibre and 10.50 € on the VM, nothing one-off
 
 
 def test_an_operator_gets_its_flag_and_subscription_promotions(seed, world, client_for):
@@ -199,11 +199,11 @@ def test_an_operator_gets_its_flag_and_subscription_promotions(seed, world, clie
     result = section(response.content.decode(), "result")
 
     assert response.status_code == 200
-    assert "0,50 €" in line_of(result, "Canal SIP Trunk")
+    assert "0,50\xa0€" in line_of(result, "Canal SIP Trunk")
     fas = line_of(result, "Frais d'accès aux services")
     assert escape(seed.promotions["fas-migration-vga"].title) in fas
-    assert "0,00 €" in fas and "120,00 €" in fas  # waived: 0,00 € instead of 120,00 €
-    assert "115,00 €" in result  # 100 € + 30 × 0.50 €
+    assert "0,00\xa0€" in fas and "120,00\xa0€" in fas  # waived: 0,00 € instead of 120,00 €
+    assert "115,00\xa0€" in result  # 100 € + 30 × 0.50 €
     assert quotes() == []
 
 
@@ -233,8 +233,8 @@ def test_save_creates_the_quote_with_its_lines_and_opens_it(seed, world, client)
     detail = client.get(response["Location"]).content.decode()
     touch = line_of(detail, "SIP Trunk Touch")
     assert escape(seed.promotions["sip-touch-1999"].title) in touch
-    assert "19,99 €" in touch and "27,00 €" in touch
-    assert "Mairie de Vals" in detail and quote.reference in detail and "27,49 €" in detail
+    assert "19,99\xa0€" in touch and "27,00\xa0€" in touch
+    assert "Mairie de Vals" in detail and quote.reference in detail and "27,49\xa0€" in detail
 
 
 def _foreign_product(world):
@@ -312,7 +312,7 @@ def test_the_product_list_is_the_partners_price_list(seed, world, client):
     page = client.get(CALCULATOR).content.decode()
 
     assert '<option value="SIP-TOUCH">' in page
-    assert "27,00 €" in page  # the Ambassadeur's list price, in the option
+    assert "27,00\xa0€" in page  # the Ambassadeur's list price, in the option
     assert '<option value="SIP-VOLUME"' not in page  # sold to Opérateurs only
 
 
@@ -363,8 +363,8 @@ def test_the_detail_shows_the_flags_and_totals_it_was_saved_with(seed, world, cl
     assert "Projet de migration d&#x27;un parc VGA" in page and quote.reference in page
     fas = line_of(page, "Frais d'accès aux services")
     assert escape(seed.promotions["fas-migration-vga"].title) in fas
-    assert "0,00 €" in fas and "120,00 €" in fas
-    assert "22,00 €" in page  # the monthly total: SIP Trunk Touch at the Opérateur's list price
+    assert "0,00\xa0€" in fas and "120,00\xa0€" in fas
+    assert "22,00\xa0€" in page  # the monthly total: SIP Trunk Touch at the Opérateur's list price
 
 
 def test_a_stored_effect_is_read_back_or_shown_as_saved():
