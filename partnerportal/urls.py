@@ -32,6 +32,7 @@ urlpatterns = [
     *(path(prefix, include(f"{app}.urls")) for prefix, app in APP_URLS if apps.is_installed(app)),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("partnerportal.bench.urls")),  # empty unless served by bench_pages (bench/settings.py)
     path("admin/", admin.site.urls),
 ]
 
