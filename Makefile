@@ -65,11 +65,14 @@ format: install
 # The figures the issues name are for PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench make bench
 # bench_pdf starts a Celery worker of its own against Redis (REDIS_URL, here 127.0.0.1:6379/12 by default);
 # without a broker it says so and issues the diplomas in its own process.
+# bench_pages needs PostgreSQL: on another DATABASE_URL it uses pp_bench_pages on 127.0.0.1:5432 (made once,
+# reused by later runs; --rebuild makes its 50,000 partners again) and says so.
 BENCH_PARTNERS ?= 200000
 bench: install
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py bench_regrade --partners $(BENCH_PARTNERS) --months 12
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/12} $(BIN)/python manage.py bench_pdf
+	$(BIN)/python manage.py bench_pages
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache

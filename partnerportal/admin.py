@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
-from .admin_site import SuperuserOnlyAdminMixin, TenantAdminMixin
+from .admin_site import SuperuserOnlyAdminMixin, TenantAdminMixin, TenantInlineMixin
 from .models import Invitation, Membership, OperatorPlan, Partner, PartnerType, Tenant, TenantDomain
 
 
@@ -59,11 +59,43 @@ def partner_list_extend(**kwargs) -> None:
         _partner_list_extensions.append(extension)
 
 
+_partner_inlines: list[tuple[int, type]] = []
+
+
+def partner_inlines_extend(inline: type, *, order: int = 100) -> None:
+    """Add an inline to the partner's change page (an app's revenue, claims, duties…); apps call it from
+    their ``backoffice`` module, which partnerportal.dashboard.discover() imports."""
+    if all(existing is not inline for _order, existing in _partner_inlines):
+        _partner_inlines.append((order, inline))
+        _partner_inlines.sort(key=lambda entry: entry[0])
+
+
+class MembershipInline(TenantInlineMixin, admin.TabularInline):
+    """A partner's people: their profile can change here; people join through invitations."""
+
+    model = Membership
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["user", "created_at"]
+    extra = 0
+    verbose_name_plural = _("people")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":  # a partner's person is never a partner manager
+            kwargs["choices"] = [(r.value, r.label) for r in Membership.PARTNER_ROLES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
 @admin.register(Partner)
 class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
     # Narrow enough for the admin's layout once the apps add their columns (tier, duties); the plan, join
     # date and city are filters, search fields and on the page.
-    list_display = ["legal_name", "external_ref", "partner_type", "status"]
+    list_display = ["legal_name", "external_ref", "partner_type", "status", "channel_manager"]
     list_filter = [
         "status",
         ("partner_type", admin.RelatedOnlyFieldListFilter),
@@ -71,7 +103,8 @@ class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
         ("channel_manager", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["legal_name", "trade_name", "external_ref", "siret", "city"]
-    list_select_related = ["partner_type", "operator_plan", "tenant"]
+    list_select_related = ["partner_type", "operator_plan", "tenant", "channel_manager"]
+    list_per_page = 50
     date_hierarchy = "date_joined"
     fieldsets = [
         (None, {"fields": ["tenant", "external_ref", "legal_name", "trade_name", "siren", "siret"]}),
@@ -105,6 +138,11 @@ class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
     def get_list_filter(self, request):
         extra = [e.list_filter for e in _partner_list_extensions if e.list_filter is not None]
         return [*super().get_list_filter(request), *extra]
+
+    def get_inlines(self, request, obj):
+        if obj is None:
+            return []
+        return [MembershipInline, *(inline for _order, inline in _partner_inlines)]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -13,9 +13,13 @@ from functools import wraps
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
+from . import dashboard
+from .dashboard_branding import backoffice_branding_css
+from .dashboard_views import dashboard_context, dashboard_list_view
 from .forms import TenantModelFormMixin
 from .tenancy import tenant_managers, tenant_users
 
@@ -123,10 +127,29 @@ class TenantInlineMixin:
         return formset
 
 
+class ReadOnlyInlineMixin(TenantInlineMixin):
+    """A record shown on its parent's page, changed elsewhere (through its services, on its own page)."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PortalAdminSite(admin.AdminSite):
     site_title = _("Partner Portal back-office")
     site_header = _("Partner Portal back-office")
     index_title = _("Partner programme")
+    # The home page is the managers' dashboard (dashboard.py), with the app list beside it.
+    index_template = "admin/dashboard.html"
 
     def has_permission(self, request):
         return is_tenant_manager(request)
@@ -160,7 +183,19 @@ class PortalAdminSite(admin.AdminSite):
 
         return wrapper
 
+    def index(self, request, extra_context=None):
+        return super().index(request, extra_context={**dashboard_context(request), **(extra_context or {})})
+
+    def dashboard_list(self, request, slug):
+        return dashboard_list_view(request, slug, site=self)
+
     def get_urls(self):
         # Admin sign-in goes through allauth (rate limits, MFA) rather than the admin's own form.
         self.login = secure_admin_login(super().login)
-        return super().get_urls()
+        dashboard.discover()  # the apps' back-office modules, once every app is loaded
+        return [
+            path("dashboard/<slug:slug>/", self.admin_view(self.dashboard_list), name="dashboard-list"),
+            # Public like the portal's: the colours are no secret, and the sign-in pages wear them too.
+            path("branding.css", backoffice_branding_css, name="branding-css"),
+            *super().get_urls(),
+        ]

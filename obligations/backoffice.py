@@ -1,0 +1,135 @@
+"""What the duties app adds to the back-office (partnerportal.dashboard, partnerportal.admin): the
+programme's compliance rate, the evidence waiting for review, and a partner's duties on its page."""
+
+import datetime as dt
+
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext_lazy as _
+
+from partnerportal import dashboard
+from partnerportal.admin import partner_inlines_extend
+from partnerportal.admin_site import ReadOnlyInlineMixin
+from partnerportal.dashboard_charts import Segment, donut
+
+from .models import DutyFulfilment, FulfilmentState
+from .selectors import _done_q, _missed_q, _sent_on
+
+
+def compliance_of_programme(*, tenant) -> dict[str, int]:
+    """The tenant's duties done, missed and waiting for review, by the rule of ``compliance_for`` (done ÷
+    due, due = done + missed) over every partner at once: one aggregate."""
+    return DutyFulfilment.objects.filter(tenant=tenant).aggregate(
+        done=Count("pk", filter=_done_q()),
+        missed=Count("pk", filter=_missed_q(today=tenant.today(), sent_on=_sent_on(tenant))),
+        waiting=Count("pk", filter=Q(state=FulfilmentState.SUBMITTED)),
+    )
+
+
+def compliance_panel(*, request, tenant) -> dashboard.PanelContent:
+    figures = compliance_of_programme(tenant=tenant)
+    done, missed, waiting = figures["done"], figures["missed"], figures["waiting"]
+    due = done + missed
+    rate = None if due == 0 else done * 100 // due  # rounded down, as a partner's score
+    value = "—" if rate is None else f"{rate} %"
+    tone = "neutral" if rate is None else "good" if rate >= 90 else "warn" if rate >= 70 else "bad"
+    detail = _gettext("%(done)d of %(due)d due duties fulfilled") % {"done": done, "due": due}
+    changelist = reverse("admin:obligations_dutyfulfilment_changelist")
+    chart = donut(
+        segments=[
+            Segment(_gettext("Fulfilled"), done, css="dash-donut__done"),
+            Segment(_gettext("Missed"), missed, css="dash-donut__missed"),
+        ],
+        centre=value,
+        caption=_gettext("compliance"),
+        label=_gettext("Compliance rate: %(detail)s") % {"detail": detail},
+    )
+    return dashboard.PanelContent(
+        cards=[
+            dashboard.Card(
+                label=_gettext("Compliance rate"), value=value, detail=detail, url=changelist, tone=tone
+            )
+        ],
+        sections=[
+            dashboard.Section(
+                title=_gettext("Duties compliance"),
+                template="admin/dashboard/section_compliance.html",
+                context={
+                    "chart": chart,
+                    "facts": [
+                        (_gettext("Fulfilled (approved or waived)"), done, "done"),
+                        (_gettext("Missed (past due, not done)"), missed, "missed"),
+                        (_gettext("Evidence waiting for review"), waiting, "waiting"),
+                    ],
+                    "note": _gettext(
+                        "Evidence sent on time and waiting for review counts neither way; duties not yet "
+                        "due do not count."
+                    ),
+                },
+                order=50,
+                link=f"{changelist}?state=all",
+                link_label=_gettext("All duties"),
+            )
+        ],
+    )
+
+
+dashboard.register_panel(dashboard.Panel("duties", compliance_panel, order=30))
+
+
+def _evidence_row(fulfilment: DutyFulfilment) -> dashboard.ReviewRow:
+    label = fulfilment.duty.title
+    if fulfilment.period_label:
+        label = f"{label} ({fulfilment.period_label})"
+    return dashboard.ReviewRow(
+        kind=_gettext("Duty evidence"),
+        partner_id=fulfilment.partner_id,
+        partner_name=str(fulfilment.partner),
+        item=label,
+        submitted_at=fulfilment.submitted_at,
+        url=reverse("admin:obligations_dutyfulfilment_change", args=[fulfilment.pk]),
+    )
+
+
+dashboard.register_review_source(
+    dashboard.ReviewSource(
+        key="duties",
+        label=_("Duty evidence"),
+        pending=lambda: DutyFulfilment.objects.filter(state=FulfilmentState.SUBMITTED).select_related(
+            "partner", "duty"
+        ),
+        row=_evidence_row,
+        changelist="admin:obligations_dutyfulfilment_changelist",
+        order=10,
+    )
+)
+
+
+DUTY_HISTORY_DAYS = 2 * 366
+
+
+class DutyFulfilmentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """The partner's duties of the last two years (those no longer required left out); decisions are
+    taken on each duty's own page."""
+
+    model = DutyFulfilment
+    fields = ["duty", "period", "due_date", "state", "submitted_at", "decided_at"]
+    readonly_fields = fields
+    show_change_link = True
+    verbose_name_plural = _("duties of the last two years")
+
+    def get_queryset(self, request):
+        since = request.tenant.today() - dt.timedelta(days=DUTY_HISTORY_DAYS)
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(state=FulfilmentState.CLOSED)
+            .filter(due_date__gte=since)
+            .select_related("duty")
+            .order_by("-due_date", "duty__position")
+        )
+
+
+partner_inlines_extend(DutyFulfilmentInline, order=50)
