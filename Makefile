@@ -61,6 +61,30 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Browser tests (tests/browser): Playwright driving Debian's Chromium through the demo on a live server,
+# every page checked with axe-core (pinned in tests/browser/package-lock.json). `make test` leaves them out
+# (pytest's `browser` marker); this target installs what they need, where it can, and runs them. The
+# screenshots land in browser-screenshots/ (or $$BROWSER_SCREENSHOTS); the run prints the folder.
+.PHONY: browser
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_NODE := tests/browser/node_modules/.installed
+$(BROWSER_NODE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
+browser: install $(BROWSER_NODE)
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    sudo_=""; [ "$$(id -u)" = 0 ] || sudo_="sudo -n"; \
+	    $$sudo_ env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $$sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 1; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install -y chromium"; exit 1; \
+	  fi; \
+	fi
+	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m browser tests/browser
+
 # Benchmarks; later issues add theirs here.
 # The figures the issues name are for PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench make bench
 # bench_pdf starts a Celery worker of its own against Redis (REDIS_URL, here 127.0.0.1:6379/12 by default);
