@@ -8,10 +8,20 @@ class BenefitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from partnerportal import entitlements, navigation
+        from partnerportal import activity, entitlements, navigation
 
+        from . import activity as claim_activity
         from . import receivers  # noqa: F401  (connects the receivers)
         from .selectors import entitlements_benefits
 
-        navigation.register(navigation.NavItem("benefits:benefit-list", _("My benefits"), order=20))
+        navigation.register(
+            navigation.NavItem(
+                "benefits:benefit-list",
+                _("My benefits"),
+                order=20,
+                summary=_("What your tier gives you, and your claims."),
+                icon="benefits",
+            )
+        )
         entitlements.register("benefits", entitlements_benefits, order=20)
+        activity.register_recent("claim", claim_activity.claim_events, claim_activity.describe)

@@ -8,8 +8,18 @@ class DocumentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from partnerportal import navigation
+        from partnerportal import activity, navigation
 
+        from . import activity as document_activity
         from . import receivers  # noqa: F401  (connects the receivers)
 
-        navigation.register(navigation.NavItem("documents:document-list", _("My documents"), order=50))
+        navigation.register(
+            navigation.NavItem(
+                "documents:document-list",
+                _("My documents"),
+                order=50,
+                summary=_("Your diploma and your welcome pack, to download."),
+                icon="documents",
+            )
+        )
+        activity.register_recent("document", document_activity.new_documents, document_activity.describe)

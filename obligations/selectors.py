@@ -236,8 +236,10 @@ def tier_gap(*, partner: Partner, tier: Tier) -> list[str]:
 
     Trainings are counted by the duty's ``count``: "3 webinars" is 3 trainings to attend, though one
     fulfilment proves the duty; the other categories count duties."""
+    from .catalogue import cached_duty_rules  # the portal's page: the cached catalogue
+
     today = partner.tenant.today()
-    duties = duties_for(rules=duty_rules(tenant=partner.tenant), tier_id=tier.pk, partner=partner)
+    duties = duties_for(rules=cached_duty_rules(tenant=partner.tenant), tier_id=tier.pk, partner=partner)
     done = set(
         DutyFulfilment.objects.filter(partner=partner, duty__in=duties, state__in=DONE_STATES).values_list(
             "duty_id", "period"

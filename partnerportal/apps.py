@@ -18,5 +18,21 @@ class PartnerPortalConfig(AppConfig):
         from . import navigation, signals  # noqa: F401  (connects the receivers)
 
         navigation.register(navigation.NavItem("partnerportal:home", _("Home"), order=0))
-        navigation.register(navigation.NavItem("partnerportal:company", _("My company"), order=80))
-        navigation.register(navigation.NavItem("partnerportal:team", _("My team"), order=90))
+        navigation.register(
+            navigation.NavItem(
+                "partnerportal:company",
+                _("My company"),
+                order=80,
+                summary=_("Your company's details, contacts and operator plan."),
+                icon="company",
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "partnerportal:team",
+                _("My team"),
+                order=90,
+                summary=_("The people of your company on the portal, and invitations."),
+                icon="team",
+            )
+        )

@@ -14,7 +14,14 @@ def portal(request):
     except Resolver404:
         current = ""
     nav = [
-        {"url": reverse(item.url_name), "label": item.label, "active": item.url_name == current}
+        {
+            "url": reverse(item.url_name),
+            "label": item.label,
+            "active": item.url_name == current,
+            "name": item.url_name,
+            "summary": item.summary,
+            "icon": item.icon,
+        }
         for item in navigation.items_for(request)
     ]
     return {

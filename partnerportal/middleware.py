@@ -64,7 +64,9 @@ class MembershipMiddleware:
         if user.is_authenticated:
             membership = (
                 Membership.objects.filter(user=user)
-                .select_related("partner", "partner__partner_type")
+                .select_related(
+                    "partner", "partner__partner_type", "partner__operator_plan", "partner__channel_manager"
+                )
                 .first()
             )
             bound_here = request.session.get(SESSION_TENANT_KEY) == request.tenant.pk
@@ -73,6 +75,8 @@ class MembershipMiddleware:
             else:
                 request.membership = membership
                 request.partner = membership.partner if membership else None
+                if request.partner is not None:
+                    request.partner.tenant = request.tenant  # the same row: spare every page a query
         self._activate_language(request)
         return self.get_response(request)
 

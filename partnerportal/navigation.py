@@ -15,6 +15,8 @@ class NavItem:
     url_name: str
     label: str  # a lazy translation
     order: int = 100
+    summary: str = ""  # a lazy translation: one line on the home page's way to the section
+    icon: str = ""  # a symbol of static/img/icons.svg
     visible: Callable[[HttpRequest], bool] = lambda request: request.partner is not None
 
 

@@ -92,6 +92,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "partnerportal.context_processors.portal",
             ],
+            # `date` with the French "1er" and `money` in every template (partnerportal/formatting.py).
+            "builtins": ["partnerportal.templatetags.portal_l10n"],
         },
     },
 ]
@@ -132,6 +134,7 @@ MFA_TOTP_ISSUER = "Partner Portal"
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+FORMAT_MODULE_PATH = ["partnerportal.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True

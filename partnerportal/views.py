@@ -17,7 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
-from . import selectors, services
+from . import activity, selectors, services
 from .adapters import SESSION_INVITATION_KEY
 from .forms import InvitationForm, InvitationPasswordForm, MembershipRoleForm, PartnerContactForm
 from .models import Membership, User
@@ -50,10 +50,21 @@ class PartnerAdminRequiredMixin(PartnerMemberRequiredMixin):
 
 
 class HomeView(PartnerMemberRequiredMixin, TemplateView):
+    """The partner's home: its tier and the way to the next, what needs doing, what changed lately, and
+    the way to each section. A fixed number of queries, whatever the partner's history (activity.py)."""
+
     template_name = "partnerportal/home.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(members=selectors.membership_list(partner=self.partner), **kwargs)
+        partner = self.partner
+        today = partner.tenant.today()
+        return super().get_context_data(
+            standing=activity.standing(partner, today),
+            todos=activity.todos(partner, today),
+            events=activity.recent_events(partner),
+            today=today,
+            **kwargs,
+        )
 
 
 class TeamView(PartnerMemberRequiredMixin, SingleTableMixin, TemplateView):

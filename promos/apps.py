@@ -12,5 +12,13 @@ class PromosConfig(AppConfig):
 
         from .selectors import entitlements_promotions
 
-        navigation.register(navigation.NavItem("promos:quote-calculator", _("Promotions & quotes"), order=40))
+        navigation.register(
+            navigation.NavItem(
+                "promos:quote-calculator",
+                _("Promotions & quotes"),
+                order=40,
+                summary=_("Your prices and promotions, and the quote calculator."),
+                icon="promos",
+            )
+        )
         entitlements.register("promotions", entitlements_promotions, order=40)

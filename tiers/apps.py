@@ -10,14 +10,24 @@ class TiersConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
-        from partnerportal import entitlements, navigation
+        from partnerportal import activity, entitlements, navigation
         from partnerportal.admin import partner_list_extend
 
-        from . import receivers  # noqa: F401  (connects the receivers)
+        from . import activity as tier_activity
+        from . import catalogue, receivers  # noqa: F401  (connect their receivers)
         from .admin import current_tier_name
         from .selectors import entitlements_tier
+        from .standing import partner_standing
 
-        navigation.register(navigation.NavItem("tiers:status", _("My status"), order=10))
+        navigation.register(
+            navigation.NavItem(
+                "tiers:status",
+                _("My status"),
+                order=10,
+                summary=_("Your tier, your revenue against the thresholds, and a simulator."),
+                icon="status",
+            )
+        )
         # The partners' list shows and filters by current tier: tiers extends the core admin.
         partner_list_extend(
             column=current_tier_name,
@@ -25,3 +35,6 @@ class TiersConfig(AppConfig):
             queryset=lambda queryset: queryset.select_related("current_tier__tier"),
         )
         entitlements.register("tier", entitlements_tier, order=10)
+        # The partner home: the tier standing in its hero, tier changes in "what changed lately".
+        activity.register_standing(partner_standing)
+        activity.register_recent("tier", tier_activity.tier_changes, tier_activity.describe)

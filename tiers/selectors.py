@@ -5,14 +5,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from partnerportal.models import Partner
+from partnerportal.models import Partner, Tenant
 
 from .calendar import Window, add_months, next_evaluation_date, rolling_window, tenant_today
+from .catalogue import catalogue_for
 from .engine import RegradeResult, regrade
-from .grading import Grader, RegradeError, Row, assessment_row, monthly_basis, months_counted
-from .models import Assessment, Evaluation, PartnerTier, RevenueEntry, Threshold, Tier
+from .grading import RegradeError, Row, assessment_row, monthly_basis, months_counted
+from .models import Assessment, Evaluation, PartnerTier, ProposedAssessment, RevenueEntry, Threshold, Tier
 
 
 @dataclass
@@ -43,23 +44,20 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
     """
     tenant = partner.tenant
     try:
-        grader = Grader(tenant)
+        catalogue = catalogue_for(tenant)  # cached: no query on most pages
     except RegradeError:  # the programme has no tiers yet
         return None
+    grader = catalogue.grader
     today = today or tenant_today(tenant)
     window = rolling_window(tenant, today)
-    current = PartnerTier.objects.filter(partner=partner).select_related("tier").first()
+    current = PartnerTier.objects.filter(partner=partner).first()
     months = months_counted(partner.date_joined, window)
     revenue = RevenueEntry.objects.filter(
         partner=partner, month__gte=window.start, month__lte=window.end, category__in=grader.categories
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
     projected = grader.computed_tier(partner.partner_type_id, revenue, months)
-    thresholds = list(
-        Threshold.objects.filter(partner_type=partner.partner_type)
-        .select_related("tier")
-        .order_by("tier__rank")
-    )
-    tier = current.tier if current else grader.lowest
+    thresholds = catalogue.thresholds_for(partner.partner_type_id)
+    tier = grader.tiers.get(current.tier_id, grader.lowest) if current else grader.lowest
     # The next tier above the current one; when today's basis already clears it, the gap is zero and the
     # page says so ("keep it up until the next evaluation").
     next_threshold = next((t for t in thresholds if t.tier.rank > tier.rank), None)
@@ -120,6 +118,11 @@ def evaluation_latest_applied(*, tenant) -> dt.date | None:
     )
 
 
+def evaluation_awaiting_approval(*, tenant) -> Evaluation | None:
+    """The tenant's evaluation stored as a proposal and not yet applied (review mode), if any."""
+    return Evaluation.objects.filter(tenant=tenant, status=Evaluation.Status.PROPOSED).first()
+
+
 def evaluation_is_applied(*, tenant, evaluation_date: dt.date) -> bool:
     return Evaluation.objects.filter(
         tenant=tenant, evaluation_date=evaluation_date, status=Evaluation.Status.FINISHED
@@ -147,9 +150,10 @@ def entitlements_tier(*, partner: Partner, as_of: dt.date) -> str | None:
 
 
 def assessment_rows(*, evaluation: Evaluation) -> Iterator[Row]:
-    """The rows of a finished evaluation, streamed, for reports."""
+    """The rows of a finished (or proposed) evaluation, streamed, for reports."""
+    model = ProposedAssessment if evaluation.status == Evaluation.Status.PROPOSED else Assessment
     queryset = (
-        Assessment.objects.filter(evaluation=evaluation)
+        model.objects.filter(evaluation=evaluation)
         .select_related("partner", "partner__partner_type", "previous_tier", "computed_tier", "applied_tier")
         .order_by("partner_id")
     )
@@ -170,5 +174,77 @@ def evaluation_preview(*, tenant) -> EvaluationPreview:
     rows: list[Row] = []
     result = regrade(tenant=tenant, evaluation_date=window.evaluation_date, dry_run=True, on_row=rows.append)
     return EvaluationPreview(
-        window=window, result=result, movers=[r for r in rows if r.movement in ("up", "down", "held")]
+        window=window,
+        result=result,
+        movers=[r for r in rows if r.movement in ("up", "down", "held") or r.reason == "grace"],
     )
+
+
+# --- at risk: kept at its tier by the grace period -----------------------------------------------------
+
+# A partner is at risk when the assessment that set its current tier kept it there by grace: it fell
+# below the tier's threshold, and another fall at the next evaluation demotes it (grading.py).
+AT_RISK = Q(current_tier__assessment__reason=Assessment.Reason.GRACE)
+
+
+def partner_at_risk(*, partner: Partner) -> bool:
+    """Whether ``partner`` is at risk of losing its tier at the next evaluation (one query)."""
+    return PartnerTier.objects.filter(partner=partner, assessment__reason=Assessment.Reason.GRACE).exists()
+
+
+def partner_list_at_risk(*, tenant: Tenant) -> QuerySet[Partner]:
+    """The tenant's partners at risk of losing their tier at the next evaluation."""
+    return Partner.objects.filter(AT_RISK, tenant=tenant)
+
+
+def partners_with_at_risk(queryset: QuerySet[Partner]) -> QuerySet[Partner]:
+    """``queryset`` with an ``at_risk`` boolean on each partner, for lists (no query per row)."""
+    return queryset.annotate(
+        at_risk=Exists(
+            PartnerTier.objects.filter(partner_id=OuterRef("pk"), assessment__reason=Assessment.Reason.GRACE)
+        )
+    )
+
+
+# --- review mode: a proposed evaluation ----------------------------------------------------------------
+
+
+def proposal_list(
+    *, evaluation: Evaluation, movers_only: bool = False, search: str = ""
+) -> QuerySet[ProposedAssessment]:
+    """The proposal's rows, by partner name, with what the review page shows; ``movers_only``: those whose
+    tier would change, be kept by grace or a pin, or be held back, and the overrides."""
+    queryset = ProposedAssessment.objects.filter(evaluation=evaluation)
+    if movers_only:
+        queryset = queryset.exclude(
+            movement=Assessment.Movement.SAME,
+            reason__in=[Assessment.Reason.COMPUTED, Assessment.Reason.NO_DATA],
+        )
+    if search:
+        queryset = queryset.filter(
+            Q(partner__external_ref__icontains=search) | Q(partner__legal_name__icontains=search)
+        )
+    return queryset.select_related(
+        "partner",
+        "partner__partner_type",
+        "previous_tier",
+        "computed_tier",
+        "applied_tier",
+        "proposed_tier",
+        "overridden_by",
+    ).order_by("partner__legal_name", "partner_id")
+
+
+def proposal_counts(*, evaluation: Evaluation) -> dict[str, int]:
+    """The proposal's rows per movement, and the overrides and graces among them."""
+    rows = ProposedAssessment.objects.filter(evaluation=evaluation).order_by()
+    counts = dict.fromkeys(Assessment.Movement.values, 0)
+    counts.update(rows.values("movement").annotate(n=Count("id")).values_list("movement", "n"))
+    counts["partners"] = sum(counts.values())
+    counts.update(
+        rows.aggregate(
+            overridden=Count("id", filter=Q(reason=Assessment.Reason.OVERRIDDEN)),
+            grace=Count("id", filter=Q(reason=Assessment.Reason.GRACE)),
+        )
+    )
+    return counts

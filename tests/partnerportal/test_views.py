@@ -14,7 +14,9 @@ COMPANY = reverse("partnerportal:company")
 PAGES = [HOME, TEAM, COMPANY]
 # Pinned: tenant, session, user, membership (+ the page's own reads). A page that grows with the team
 # (one query per person or per invitation) breaks the tests below, which run with 2 and 10 people.
-HOME_QUERIES = 5
+# The home adds its standing (current tier, revenue), what needs doing and what changed lately (one UNION):
+# 8; tests/partnerportal/test_home.py grows the partner's whole history.
+HOME_QUERIES = 8
 TEAM_QUERIES = 9
 
 
@@ -66,7 +68,7 @@ def sales_a(world, client_for):
 # --- pages -------------------------------------------------------------------------------------------
 
 
-def test_home_shows_the_partner_and_its_team(world, admin_a):
+def test_home_shows_the_partner_and_the_way_to_each_section(world, admin_a):
     response = admin_a.get(HOME)
 
     assert response.status_code == 200
@@ -74,7 +76,8 @@ def test_home_shows_the_partner_and_its_team(world, admin_a):
     assert world.a.partner.legal_name in content
     assert world.a.partner.external_ref in content
     assert world.a.partner_type.name in content
-    assert world.a.sales.get_full_name() in content
+    for url in ("/status/", "/benefits/", "/duties/", "/promos/", "/documents/", "/team/", "/company/"):
+        assert f'class="tile" href="{url}"' in content
     for foreign in (
         world.a.other_partner.legal_name,
         world.a.other_admin.get_full_name(),
@@ -444,7 +447,6 @@ def test_home_query_count_does_not_grow_with_the_team(
         response = admin_a.get(HOME)
 
     assert response.status_code == 200
-    assert len(response.context["members"]) == 2 + extra_people
 
 
 @pytest.mark.parametrize("extra_people", [0, 8])

@@ -149,7 +149,7 @@ def test_each_administrator_of_a_partner_whose_tier_changed_gets_one_email_in_it
         == "Félicitations\u00a0: vous avez désormais le statut Business dans le programme Alpha"
     )
     assert (
-        "Lors de l’évaluation du 1 juillet 2026, Azur Réseaux est passé du statut Access au statut Business."
+        "Lors de l’évaluation du 1er juillet 2026, Azur Réseaux est passé du statut Access au statut Business."
         in (french.body)
     )
     assert by_recipient[(second_admin.email,)].subject == french.subject
@@ -219,7 +219,7 @@ def test_the_email_of_a_first_tier_is_in_the_partners_language(world, programmes
         assert assessment_notify(assessment_ids=[assessment_of(world.a.partner).pk]) == 1
 
     body = mailoutbox[0].body
-    assert "Lors de l’évaluation du 1 juillet 2026" in body, body  # not "At the evaluation of …"
+    assert "Lors de l’évaluation du 1er juillet 2026" in body, body  # not "At the evaluation of …"
     assert "Azur Réseaux" in body and "Business" in body
 
 

@@ -1,0 +1,72 @@
+"""A tenant's grading catalogue (policy, tiers, thresholds) for the portal's pages, cached.
+
+Every partner page that shows a tier or a gap needs the same few rows of the tenant's catalogue; they
+change a few times a year. The pages read them from the cache (one entry per tenant, in the tenant's cache
+partition), and any save or delete of a tier, a threshold, the grading policy or the tenant drops the entry
+(the receivers below, connected by TiersConfig.ready). The engine does not use this: a regrade always
+reads the catalogue from the database (grading.Grader).
+"""
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from partnerportal.models import Tenant
+from partnerportal.tenancy import tenant_scope
+
+from .grading import Grader
+from .models import GradingPolicy, Threshold, Tier
+
+TTL_SECONDS = 60 * 60
+
+
+@dataclass
+class Catalogue:
+    grader: Grader
+    # Each partner type's thresholds, lowest tier first, with ``tier`` set (no query to read it).
+    thresholds: dict[int, list[Threshold]]
+
+    def thresholds_for(self, partner_type_id: int) -> list[Threshold]:
+        return self.thresholds.get(partner_type_id, [])
+
+
+def _key(tenant_id: int) -> str:
+    return f"tiers:catalogue:{tenant_id}"
+
+
+def catalogue_for(tenant: Tenant) -> Catalogue:
+    """The tenant's catalogue; raises grading.RegradeError when the programme has no tiers yet."""
+    with tenant_scope(tenant):
+        catalogue = cache.get(_key(tenant.pk))
+        if catalogue is None:
+            grader = Grader(tenant)
+            thresholds: dict[int, list[Threshold]] = {}
+            for threshold in Threshold.objects.filter(tenant=tenant):
+                threshold.tier = grader.tiers[threshold.tier_id]
+                thresholds.setdefault(threshold.partner_type_id, []).append(threshold)
+            for rows in thresholds.values():
+                rows.sort(key=lambda t: t.tier.rank)
+            catalogue = Catalogue(grader=grader, thresholds=thresholds)
+            cache.set(_key(tenant.pk), catalogue, TTL_SECONDS)
+        return catalogue
+
+
+def forget(tenant_id: int) -> None:
+    with tenant_scope(tenant_id):
+        cache.delete(_key(tenant_id))
+
+
+@receiver([post_save, post_delete], sender=Tier, dispatch_uid="tiers.catalogue.tier")
+@receiver([post_save, post_delete], sender=Threshold, dispatch_uid="tiers.catalogue.threshold")
+@receiver([post_save, post_delete], sender=GradingPolicy, dispatch_uid="tiers.catalogue.policy")
+def _catalogue_changed(sender, instance, **kwargs):
+    if instance.tenant_id:
+        forget(instance.tenant_id)
+
+
+@receiver([post_save, post_delete], sender=Tenant, dispatch_uid="tiers.catalogue.tenant")
+def _tenant_changed(sender, instance, **kwargs):
+    if instance.pk:
+        forget(instance.pk)
