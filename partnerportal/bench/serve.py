@@ -127,12 +127,16 @@ def server_environment(*, hosts: list[str], static_root: str) -> dict[str, str]:
 
 def collect_static(env: dict[str, str]) -> None:
     """The manifest the production storage reads ({% static %}); incremental after the first run."""
-    subprocess.run(
+    completed = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=settings.BASE_DIR,
         env=env,
-        check=True,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if completed.returncode:
+        raise RuntimeError(f"collectstatic failed:\n{completed.stderr[-3000:]}")
 
 
 @contextmanager

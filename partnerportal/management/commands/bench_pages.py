@@ -75,7 +75,10 @@ class Command(BaseCommand):
             hosts=[host, "127.0.0.1"], static_root=str(settings.BASE_DIR / "staticfiles")
         )
         self.say("collecting static files (production storage)")
-        serve.collect_static(env)
+        try:
+            serve.collect_static(env)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
         if options["profile"]:
             self._profile(host=host, cookie=cookie, partner=partner, **options)
         wrk = serve.ensure_wrk(self.say)
@@ -83,8 +86,19 @@ class Command(BaseCommand):
             self.say(
                 "[bold]wrk is not installed and cannot be[/bold]: the fallback Python client makes the load"
             )
-        with serve.gunicorn(env=env, workers=options["workers"], say=self.say) as base:
-            results = self._measure(base, host=host, cookie=cookie, partner=partner, wrk=wrk, options=options)
+        max_age = settings.DATABASES["default"].get("CONN_MAX_AGE") or 0
+        self.say(
+            f"database connections: kept {max_age} s (CONN_MAX_AGE)"
+            if max_age
+            else "database connections: one per request (no conn_max_age in DATABASE_URL, as in production today)"
+        )
+        try:
+            with serve.gunicorn(env=env, workers=options["workers"], say=self.say) as base:
+                results = self._measure(
+                    base, host=host, cookie=cookie, partner=partner, wrk=wrk, options=options
+                )
+        except RuntimeError as exc:  # gunicorn that does not start, wrk that gives no result
+            raise CommandError(str(exc)) from exc
         home, bare = results["home"], results["bare"]
         for label, result in results.items():
             self.say(
