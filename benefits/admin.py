@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from partnerportal.admin_site import TenantAdminMixin
 
@@ -68,7 +69,7 @@ class ClaimStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(TenantAdminMixin, admin.ModelAdmin):
+class ClaimAdmin(TenantAdminMixin, SimpleHistoryAdmin):
     list_display = ["partner", "benefit", "state", "decide", "claimed_on", "period_start"]
     list_filter = [ClaimStateFilter, ("benefit", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["partner", "benefit", "claimed_by", "tenant"]

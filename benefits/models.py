@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from partnerportal.history import tenant_history
 from partnerportal.models import Partner, PartnerType, Tenant, cross_tenant_errors
 from tiers.models import Tier
 
@@ -213,6 +214,8 @@ class Claim(models.Model):
     notified_state = models.CharField(_("partner notified of"), max_length=10, blank=True, editable=False)
 
     objects = ScopedManager(tenant="tenant", _manager_class=models.Manager.from_queryset(ClaimQuerySet))
+    # Who decided, fulfilled or cancelled it, and when (the back-office's history).
+    history = tenant_history(excluded_fields=["notified_state"])
 
     class Meta:
         verbose_name = _("claim")

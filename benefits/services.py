@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partnerportal.formatting import date_format
+from partnerportal.history import history_record_update
 from partnerportal.models import Partner, Tenant, User
 from tiers.models import PartnerTier
 
@@ -160,6 +161,7 @@ def _decide(
         targets.update(state=to, fulfilled_at=now)
     else:
         targets.update(state=to, decided_at=now, decided_by=by, **values)
+    history_record_update(model=Claim, ids=ids, by=by)  # update() leaves no history of its own
     by_tenant: dict[int, list[int]] = defaultdict(list)
     for pk, tenant_id in rows:
         by_tenant[tenant_id].append(pk)

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
 from partnerportal.models import Tenant
@@ -143,7 +144,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(DutyFulfilment)
-class DutyFulfilmentAdmin(TenantAdminMixin, admin.ModelAdmin):
+class DutyFulfilmentAdmin(TenantAdminMixin, SimpleHistoryAdmin):
     list_display = ["partner", "duty", "due_date", "state", "evidence_link", "decide"]
     list_filter = [StateFilter, "duty__category", ("duty", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["partner__legal_name", "partner__external_ref", "duty__title", "duty__code"]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
+from partnerportal.history import tenant_history
 from partnerportal.models import OperatorPlan, Partner, PartnerType, Tenant, cross_tenant_errors
 from tiers.calendar import add_months
 from tiers.models import Tier
@@ -256,6 +257,9 @@ class DutyFulfilment(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = ScopedManager(tenant="tenant")
+    # Who submitted, approved, refused or waived it, and when (the back-office's history). The e-mail
+    # guards are the tasks' business, not a person's.
+    history = tenant_history(excluded_fields=["reminded_at", "decision_notified_at", "overdue_notified_at"])
 
     class Meta:
         verbose_name = _("duty fulfilment")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerportal.emails import partner_admin_emails, partner_email
+from partnerportal.history import history_record_update
 from partnerportal.models import Membership, Partner, Tenant
 from tiers.models import PartnerTier
 
@@ -333,6 +334,7 @@ def _decide(fulfilments: QuerySet[DutyFulfilment], *, state: str, by, reason: st
         reason=reason,
         decision_notified_at=None,
     )
+    history_record_update(model=DutyFulfilment, ids=ids, by=by)  # update() leaves no history of its own
     if notify:
         # One signal per tenant: the superuser's unscoped queue may mix tenants, and each e-mail task
         # opens one tenant's scope. The e-mails are queued by a receiver (receivers.py), after commit.

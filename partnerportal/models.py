@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from django_scopes import ScopedManager
 
+from .history import tenant_history
 from .validators import validate_evaluation_months, validate_siren, validate_siret
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
@@ -380,6 +381,8 @@ class Partner(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ScopedManager(tenant="tenant")
+    # Who changed its status, type or contact details, and when (the back-office's history).
+    history = tenant_history(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("partner")

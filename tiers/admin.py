@@ -1,15 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import redirect
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
 
-from . import selectors
+from . import selectors, services
 from .calendar import is_evaluation_date, latest_due_date, tenant_today
 from .imports import revenue_import
 from .models import (
@@ -17,6 +21,7 @@ from .models import (
     Evaluation,
     GradingPolicy,
     PartnerTier,
+    ProposedAssessment,
     RevenueEntry,
     RevenueImport,
     Threshold,
@@ -24,7 +29,7 @@ from .models import (
     TierPin,
 )
 from .services import tier_pin
-from .tasks import regrade_tenant
+from .tasks import approve_evaluation, regrade_tenant
 
 
 class ReadOnlyAdminMixin:
@@ -51,7 +56,13 @@ class TierAdmin(TenantAdminMixin, admin.ModelAdmin):
 
 @admin.register(GradingPolicy)
 class GradingPolicyAdmin(TenantAdminMixin, admin.ModelAdmin):
-    list_display = ["tenant", "qualifying_categories", "max_demotion_steps"]
+    list_display = [
+        "tenant",
+        "qualifying_categories",
+        "max_demotion_steps",
+        "evaluation_review",
+        "grace_evaluations",
+    ]
 
 
 class RevenueImportForm(forms.Form):
@@ -143,6 +154,20 @@ class ManualRunForm(forms.Form):
         return day
 
 
+class ProposalOverrideForm(forms.Form):
+    tier = forms.ModelChoiceField(label=_("Tier to apply"), queryset=Tier.objects.none(), empty_label=None)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required: it is kept on the partner's assessment and in the tier's history."),
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].queryset = Tier.objects.filter(tenant=tenant).order_by("rank")
+
+
 @admin.register(Evaluation)
 class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -155,31 +180,146 @@ class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
         "pinned",
         "held",
         "started_by",
+        "approved_by",
         "finished_at",
+        "review_link",
     ]
     list_filter = ["status"]
+    list_select_related = ["started_by", "approved_by", "tenant"]
     change_list_template = "admin/tiers/evaluation/change_list.html"
+    proposal_page_size = 100
 
     def get_urls(self):
         return [
             path("preview/", self.admin_site.admin_view(self.preview_view), name="tiers_evaluation_preview"),
+            path(
+                "<int:evaluation_id>/proposal/",
+                self.admin_site.admin_view(self.proposal_view),
+                name="tiers_evaluation_proposal",
+            ),
+            path(
+                "<int:evaluation_id>/proposal/<int:proposal_id>/override/",
+                self.admin_site.admin_view(self.override_view),
+                name="tiers_evaluation_override",
+            ),
             *super().get_urls(),
         ]
+
+    @admin.display(description=_("review"))
+    def review_link(self, evaluation):
+        if evaluation.status != Evaluation.Status.PROPOSED:
+            return ""
+        url = reverse("admin:tiers_evaluation_proposal", args=[evaluation.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Review and approve"))
+
+    def _proposed(self, request, evaluation_id) -> Evaluation:
+        """The request's tenant's evaluation (filtered by tenant: the superuser's admin is unscoped)."""
+        return get_object_or_404(Evaluation.objects.filter(tenant=request.tenant), pk=evaluation_id)
+
+    def proposal_view(self, request, evaluation_id):
+        """Review mode: every partner's current → proposed tier; approve as a whole, or discard."""
+        if not self.has_view_permission(request):
+            return redirect("admin:index")
+        evaluation = self._proposed(request, evaluation_id)
+        day = date_format(evaluation.evaluation_date)
+        if evaluation.status != Evaluation.Status.PROPOSED:
+            messages.info(request, _("The evaluation of %(date)s is not awaiting approval.") % {"date": day})
+            return redirect("admin:tiers_evaluation_changelist")
+        if request.method == "POST" and "approve" in request.POST:
+            approve_evaluation.delay_on_commit(request.tenant.pk, evaluation.pk, request.user.pk)
+            messages.success(request, _("The evaluation of %(date)s is being applied.") % {"date": day})
+            return redirect("admin:tiers_evaluation_changelist")
+        if request.method == "POST" and "discard" in request.POST:
+            try:
+                services.evaluation_discard(evaluation=evaluation)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(
+                    request,
+                    _("The proposal of %(date)s was discarded; it will be computed again.") % {"date": day},
+                )
+            return redirect("admin:tiers_evaluation_changelist")
+        movers_only = request.GET.get("all") != "1"
+        search = request.GET.get("q", "").strip()
+        rows = selectors.proposal_list(evaluation=evaluation, movers_only=movers_only, search=search)
+        page = Paginator(rows, self.proposal_page_size).get_page(request.GET.get("p"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Evaluation of %(date)s: proposal") % {"date": day},
+            "opts": self.model._meta,
+            "evaluation": evaluation,
+            "counts": selectors.proposal_counts(evaluation=evaluation),
+            "page": page,
+            "movers_only": movers_only,
+            "search": search,
+        }
+        return TemplateResponse(request, "admin/tiers/evaluation_proposal.html", context)
+
+    def override_view(self, request, evaluation_id, proposal_id):
+        """One partner of a proposal gets another tier, for a reason (required)."""
+        if not self.has_view_permission(request):
+            return redirect("admin:index")
+        evaluation = self._proposed(request, evaluation_id)
+        proposal = get_object_or_404(
+            ProposedAssessment.objects.filter(evaluation=evaluation).select_related(
+                "partner", "previous_tier", "computed_tier", "applied_tier", "proposed_tier"
+            ),
+            pk=proposal_id,
+        )
+        back = reverse("admin:tiers_evaluation_proposal", args=[evaluation.pk])
+        form = ProposalOverrideForm(
+            request.POST or None, tenant=evaluation.tenant, initial={"tier": proposal.applied_tier_id}
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.proposal_override(
+                    proposal=proposal,
+                    tier=form.cleaned_data["tier"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(partner)s will get %(tier)s when the evaluation is approved.")
+                    % {"partner": proposal.partner, "tier": form.cleaned_data["tier"]},
+                )
+                return redirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Override the proposed tier of %(partner)s") % {"partner": proposal.partner},
+            "opts": self.model._meta,
+            "evaluation": evaluation,
+            "proposal": proposal,
+            "form": form,
+            "back": back,
+        }
+        return TemplateResponse(
+            request, "admin/tiers/evaluation_override.html", context, status=400 if form.errors else 200
+        )
 
     def preview_view(self, request):
         """ "If we evaluated today": counts and movers, any day; applying is for due dates or manual runs."""
         tenant = request.tenant
         due = latest_due_date(tenant)
         due_done = selectors.evaluation_is_applied(tenant=tenant, evaluation_date=due)
+        awaiting = selectors.evaluation_awaiting_approval(tenant=tenant)
         form = ManualRunForm(request.POST or None, tenant=tenant, initial={"evaluation_date": due})
         if request.method == "POST":
-            if "apply_due" in request.POST and not due_done:
+            if "apply_due" in request.POST and not due_done and not awaiting:
                 regrade_tenant.delay_on_commit(tenant.pk, due.isoformat(), request.user.pk)
                 messages.success(
                     request, _("The evaluation of %(date)s is running.") % {"date": date_format(due)}
                 )
                 return redirect("admin:tiers_evaluation_changelist")
-            if "manual_run" in request.POST and form.is_valid():
+            if "manual_run" in request.POST and not awaiting and form.is_valid():
                 day = form.cleaned_data["evaluation_date"]
                 regrade_tenant.delay_on_commit(tenant.pk, day.isoformat(), request.user.pk)
                 messages.success(
@@ -199,6 +339,10 @@ class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
             "movers_total": len(movers),
             "due": due,
             "due_done": due_done,
+            "awaiting": awaiting,
+            "review": getattr(
+                GradingPolicy.objects.filter(tenant=tenant).first(), "evaluation_review", False
+            ),
             "form": form,
         }
         return TemplateResponse(request, "admin/tiers/evaluation_preview.html", context)
@@ -227,7 +371,7 @@ class AssessmentAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PartnerTier)
-class PartnerTierAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+class PartnerTierAdmin(ReadOnlyAdminMixin, TenantAdminMixin, SimpleHistoryAdmin):
     list_display = ["partner", "tier", "since"]
     list_filter = [("tier", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["partner__external_ref", "partner__legal_name"]
@@ -235,7 +379,7 @@ class PartnerTierAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TierPin)
-class TierPinAdmin(TenantAdminMixin, admin.ModelAdmin):
+class TierPinAdmin(TenantAdminMixin, SimpleHistoryAdmin):
     list_display = ["partner", "tier", "ends_on", "reason", "created_by", "created_at"]
     autocomplete_fields = ["partner"]
     exclude = ["created_by"]

@@ -30,7 +30,7 @@ from partnerportal.models import Partner, PartnerType, Tenant
 from .calendar import add_months, is_evaluation_date, latest_due_date, months_between, tenant_today
 from .grading import GRADED_STATUSES
 from .models import Evaluation, GradingPolicy, PartnerTier, RevenueCategory, RevenueEntry, Threshold, Tier
-from .services import evaluation_run
+from .services import evaluation_approve, evaluation_run
 
 CENT = Decimal("0.01")
 LEDGER_MONTHS = 24  # complete months of revenue before the current month
@@ -225,6 +225,14 @@ def _month_rows(seed: int, partner: dict, trajectory: Trajectory, month: dt.date
     return {category: amount.quantize(CENT, ROUND_HALF_UP) for category, amount in amounts.items()}
 
 
+# Dstny keeps a partner that falls below its tier for one more evaluation (flagged at risk); OpenIP signs
+# its evaluations off (review mode), so its latest due evaluation waits in the back-office as a proposal.
+REVIEW_SETTINGS = {
+    "dstny": {"evaluation_review": False, "grace_evaluations": 1},
+    "openip": {"evaluation_review": True, "grace_evaluations": 0},
+}
+
+
 def _sync_programme(tenant: Tenant, tally: Tally) -> None:
     tiers = sync(
         Tier.objects.filter(tenant=tenant),
@@ -254,7 +262,14 @@ def _sync_programme(tenant: Tenant, tally: Tally) -> None:
     sync(
         GradingPolicy.objects.filter(tenant=tenant),
         key=("tenant",),
-        rows=[{"tenant": tenant, "qualifying_categories": ["recurring"], "max_demotion_steps": None}],
+        rows=[
+            {
+                "tenant": tenant,
+                "qualifying_categories": ["recurring"],
+                "max_demotion_steps": None,
+                **REVIEW_SETTINGS.get(tenant.slug, {"evaluation_review": False, "grace_evaluations": 0}),
+            }
+        ],
         tally=tally,
     )
 
@@ -339,6 +354,9 @@ def tiers_demo_evaluate(context: DemoContext) -> str:
     next one) and e-mails the partners whose tier changed after each commit. Evaluations already finished
     are left alone (``evaluation_run`` would write nothing for them anyway), and a date before the latest
     finished evaluation is never applied late: that would take the partners' current tiers back in time.
+    In review mode the past evaluations are history, applied as they were; the latest due one is left as
+    a proposal for the demo manager, and a proposal left by an earlier load is approved once a later
+    evaluation is due.
     """
     tenant, tally, ledger = context.tenant, context.tally, context.state["tiers.ledger"]
     dates = _evaluation_dates(tenant, ledger.first)
@@ -349,7 +367,7 @@ def tiers_demo_evaluate(context: DemoContext) -> str:
         )
     }
     finished = [day for day, (status, _) in existing.items() if status == Evaluation.Status.FINISHED]
-    latest_finished, applied = max(finished, default=None), 0
+    latest_finished, applied, proposed = max(finished, default=None), 0, None
     for day in dates:
         status, partners = existing.get(day, (None, 0))
         if status == Evaluation.Status.FINISHED:
@@ -358,9 +376,22 @@ def tiers_demo_evaluate(context: DemoContext) -> str:
             continue
         if latest_finished is not None and day < latest_finished:
             continue
-        result = evaluation_run(tenant=tenant, evaluation_date=day)
-        applied += 1
+        if status == Evaluation.Status.PROPOSED:
+            if day == dates[-1]:
+                tally["evaluation"]["unchanged"] += 1
+                continue
+            evaluation_approve(evaluation=Evaluation.objects.get(tenant=tenant, evaluation_date=day), by=None)
+            applied += 1
+            tally["evaluation"]["updated"] += 1
+            continue
+        result = evaluation_run(
+            tenant=tenant, evaluation_date=day, review=None if day == dates[-1] else False
+        )
         tally["evaluation"]["updated" if status else "created"] += 1
+        if result.proposed:
+            proposed = day
+            continue
+        applied += 1
         tally["assessment"]["created"] += result.partners - partners  # those of a failed run stay
     spread = dict(
         PartnerTier.objects.filter(tenant=tenant)
@@ -369,7 +400,8 @@ def tiers_demo_evaluate(context: DemoContext) -> str:
         .values_list("tier__name", "n")
     )
     tiers_now = ", ".join(f"{row['name']} {spread.get(row['name'], 0)}" for row in TIERS)
+    awaiting = f", {proposed} awaiting approval" if proposed else ""
     return (
-        f"evaluations {', '.join(map(str, dates)) or '(none due yet)'} (applied {applied}); "
+        f"evaluations {', '.join(map(str, dates)) or '(none due yet)'} (applied {applied}{awaiting}); "
         f"tiers now: {tiers_now}"
     )

@@ -7,6 +7,10 @@ query for the partners, one for their pins, then bulk writes (writers.py) — so
 with the chunks, not with the partners. Each chunk commits on its own and skips partners already assessed
 for D, so a run that dies midway is finished by running it again, with no partner lost or counted twice.
 The engine sends and queues nothing: it hands each chunk's tier changes to its caller (services.py).
+
+A tenant with a grace period adds one query per chunk (the partners currently kept by grace). A tenant in
+review mode gets the same run written as a proposal (ProposedAssessment) and no tier changes; approving
+it applies it (review.py).
 """
 
 import datetime as dt
@@ -29,9 +33,9 @@ from .calendar import Window, window_for
 from .grading import GRADED_STATUSES, Grader, RegradeError, Row, monthly_basis, months_counted
 from .hooks import promotion_holds
 from .locks import RegradeInProgress, regrade_lock
-from .models import Assessment, Evaluation, RevenueEntry, TierPin
+from .models import Assessment, Evaluation, PartnerTier, ProposedAssessment, RevenueEntry, TierPin
 from .signals import TierChange
-from .writers import ChunkContext, PreparedChunk, rows_prepare, rows_write
+from .writers import ChunkContext, PreparedChunk, rows_prepare, rows_write, tier_history_record
 
 DEFAULT_CHUNK_SIZE = 20000
 
@@ -48,6 +52,7 @@ class RegradeResult:
     counts: dict = field(default_factory=lambda: {m: 0 for m in Assessment.Movement.values})
     seconds: float = 0.0
     evaluation: Evaluation | None = None
+    proposed: bool = False  # review mode: stored as a proposal awaiting a manager's approval
 
     def summary(self) -> str:
         c = self.counts
@@ -69,13 +74,13 @@ NAME_FIELDS = ["external_ref", "legal_name", "partner_type__name"]
 
 
 def _chunks(
-    tenant: Tenant, evaluation_date: dt.date, chunk_size: int, skip_assessed: bool
+    tenant: Tenant, evaluation_date: dt.date, chunk_size: int, skip_assessed: bool, assessed=Assessment
 ) -> Iterator[list[tuple]]:
     """Partners to grade, by keyset pages on the id.
 
     Partners already assessed for the date (a resumed run) are dropped page by page with a range query
     on the (partner, evaluation_date) unique index, rather than with an anti-join whose plan degrades as
-    the history grows.
+    the history grows. ``assessed``: Assessment, or ProposedAssessment for a proposal.
     """
     partners = Partner.objects.filter(
         tenant=tenant, status__in=GRADED_STATUSES, date_joined__lt=evaluation_date
@@ -90,7 +95,7 @@ def _chunks(
         last_id = page[-1][PK]
         if skip_assessed:
             done = set(
-                Assessment.objects.filter(
+                assessed.objects.filter(
                     partner_id__gte=page[0][PK], partner_id__lte=last_id, evaluation_date=evaluation_date
                 ).values_list("partner_id", flat=True)
             )
@@ -126,10 +131,41 @@ def _revenue_totals(tenant: Tenant, grader: Grader, window: Window) -> dict[int,
         )
 
 
+def _grace_streaks(low: int, high: int, evaluation_date: dt.date, grace: int) -> dict[int, int]:
+    """The partners of ids ``low`` to ``high`` whose current tier was kept by grace, and for how many
+    evaluations in a row: one join per chunk, and for a grace period over one evaluation, one read of
+    those few partners' recent assessments."""
+    kept = list(
+        PartnerTier.objects.filter(
+            partner_id__gte=low, partner_id__lte=high, assessment__reason=Assessment.Reason.GRACE
+        ).values_list("partner_id", flat=True)
+    )
+    if grace == 1 or not kept:
+        return dict.fromkeys(kept, 1)
+    streaks: dict[int, int] = {}
+    ended: set[int] = set()
+    for start in range(0, len(kept), 500):
+        for partner_id, reason in (
+            Assessment.objects.filter(
+                partner_id__in=kept[start : start + 500], evaluation_date__lt=evaluation_date
+            )
+            .order_by("partner_id", "-evaluation_date")
+            .values_list("partner_id", "reason")
+        ):
+            if partner_id in ended:
+                continue
+            if reason == Assessment.Reason.GRACE:
+                streaks[partner_id] = streaks.get(partner_id, 0) + 1
+            else:
+                ended.add(partner_id)
+    return streaks
+
+
 def _grade_chunk(
     grader: Grader, window: Window, chunk: list[tuple], revenue: dict[int, Decimal], held: dict[int, str]
 ) -> list[tuple[tuple, Row]]:
     low, high = chunk[0][PK], chunk[-1][PK]
+    streaks = _grace_streaks(low, high, window.evaluation_date, grader.grace) if grader.grace else None
     pins = {}
     for partner_id, tier_id in (
         TierPin.objects.filter(partner_id__gte=low, partner_id__lte=high, ends_on__gte=window.evaluation_date)
@@ -150,6 +186,7 @@ def _grade_chunk(
             previous_tier_id=p[TIER],
             pin_tier_id=pins.get(p[PK]),
             held=bool(hold),
+            grace_streak=streaks.get(p[PK], 0) if streaks else 0,
         )
         total = total or Decimal("0")
         row = Row(
@@ -172,7 +209,7 @@ def _grade_chunk(
     return graded
 
 
-def _chunk_context(*, tenant, evaluation, window, by, now) -> ChunkContext:
+def _chunk_context(*, tenant, evaluation, window, by, now, proposal=False) -> ChunkContext:
     return ChunkContext(
         tenant_id=tenant.pk,
         evaluation_id=evaluation.pk,
@@ -181,6 +218,7 @@ def _chunk_context(*, tenant, evaluation, window, by, now) -> ChunkContext:
         window_end=window.end,
         applied_by_id=by.pk if by else None,
         applied_at=now,
+        proposal=proposal,
     )
 
 
@@ -284,14 +322,18 @@ def regrade(
     on_row: Callable[[Row], None] | None = None,
     on_chunk: Callable[[int], None] | None = None,
     on_changes: Callable[[list[TierChange]], None] | None = None,
+    review: bool | None = None,
 ) -> RegradeResult:
     """Grade every partner of ``tenant`` at ``evaluation_date``; see the module docstring for the rule.
 
-    Writes one Assessment per partner and its PartnerTier, chunk by chunk; a dry run writes nothing and
-    hands each row to ``on_row`` (a real run's rows are read back from the assessments by its caller).
-    ``on_changes`` gets each chunk's tier changes inside the chunk's transaction, so that the caller can
-    act when it commits (the engine sends and queues nothing itself). A second run of a finished
+    Writes one Assessment per partner and its PartnerTier, chunk by chunk, and a history record of each
+    tier that changed; a dry run writes nothing and hands each row to ``on_row`` (a real run's rows are
+    read back from the assessments by its caller). ``on_changes`` gets each chunk's tier changes inside
+    the chunk's transaction, so that the caller can act when it commits (the engine sends and queues
+    nothing itself). In review mode (the tenant's grading policy) the rows are written as proposals
+    instead, nothing changes and the evaluation ends "proposed". A second run of a finished or proposed
     evaluation writes nothing; a run while another runs for the same tenant raises RegradeInProgress.
+    ``review`` overrides the policy's review mode (the demo applies its past evaluations as history).
     """
     if chunk_size < 1:
         raise RegradeError(f"The chunk size must be at least 1, not {chunk_size}.")
@@ -314,13 +356,15 @@ def regrade(
         result.seconds = time.perf_counter() - started
         return result
 
+    propose = grader.review if review is None else review
+    assessed = ProposedAssessment if propose else Assessment
     with regrade_lock(tenant):
         evaluation, _ = Evaluation.objects.get_or_create(
             tenant=tenant,
             evaluation_date=evaluation_date,
             defaults={"window_start": window.start, "window_end": window.end, "started_by": by},
         )
-        if evaluation.status == Evaluation.Status.FINISHED:
+        if evaluation.status in (Evaluation.Status.FINISHED, Evaluation.Status.PROPOSED):
             result.already_done = True
         else:
             Evaluation.objects.filter(pk=evaluation.pk).update(status=Evaluation.Status.RUNNING, error="")
@@ -328,7 +372,12 @@ def regrade(
             def prepare(graded: list[tuple[dict, Row]]) -> tuple:
                 """What does not need the chunk's transaction: ids and COPY text (in the grading thread)."""
                 context = _chunk_context(
-                    tenant=tenant, evaluation=evaluation, window=window, by=by, now=timezone.now()
+                    tenant=tenant,
+                    evaluation=evaluation,
+                    window=window,
+                    by=by,
+                    now=timezone.now(),
+                    proposal=propose,
                 )
                 return graded, context, rows_prepare(context=context, rows=[row for _, row in graded])
 
@@ -352,10 +401,17 @@ def regrade(
                             assessment_id,
                         )
                         for (_, row), assessment_id in zip(graded, assessment_ids, strict=True)
-                        if row.changed
+                        if row.changed and not propose
                     ]
-                    if changes and on_changes:
-                        on_changes(changes)
+                    if changes:
+                        tier_history_record(
+                            context=context,
+                            low=min(assessment_ids),
+                            high=max(assessment_ids),
+                            entry_tier_id=grader.lowest.id,
+                        )
+                        if on_changes:
+                            on_changes(changes)
                 if on_chunk:
                     on_chunk(len(graded))
                 reset_queries()  # with DEBUG on, Django would keep every chunk's SQL
@@ -367,12 +423,12 @@ def regrade(
                     # holds and every partner to grade (tuples: some 25 MB for 200,000 partners).
                     revenue_ready = writer.run(lambda: _revenue_totals(tenant, grader, window))
                     held = promotion_holds(tenant=tenant, evaluation_date=evaluation_date)
-                    chunks = list(_chunks(tenant, evaluation_date, chunk_size, skip_assessed=True))
+                    chunks = list(_chunks(tenant, evaluation_date, chunk_size, True, assessed))
                     revenue = revenue_ready()
                 else:
                     revenue = _revenue_totals(tenant, grader, window)
                     held = promotion_holds(tenant=tenant, evaluation_date=evaluation_date)
-                    chunks = _chunks(tenant, evaluation_date, chunk_size, skip_assessed=True)
+                    chunks = _chunks(tenant, evaluation_date, chunk_size, True, assessed)
                 for chunk in chunks:
                     item = prepare(_grade_chunk(grader, window, chunk, revenue, held))
                     if writer:
@@ -389,11 +445,15 @@ def regrade(
                     status=Evaluation.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
                 )
                 raise
-            Evaluation.objects.filter(pk=evaluation.pk).update(
-                status=Evaluation.Status.FINISHED, finished_at=timezone.now()
-            )
+            if propose:
+                Evaluation.objects.filter(pk=evaluation.pk).update(status=Evaluation.Status.PROPOSED)
+            else:
+                Evaluation.objects.filter(pk=evaluation.pk).update(
+                    status=Evaluation.Status.FINISHED, finished_at=timezone.now()
+                )
         evaluation.refresh_from_db()
     result.evaluation = evaluation
+    result.proposed = evaluation.status == Evaluation.Status.PROPOSED
     result.partners = evaluation.partners
     result.counts = {m: getattr(evaluation, m) for m in Assessment.Movement.values}
     result.seconds = time.perf_counter() - started

@@ -7,8 +7,10 @@ for its partner type is ≤ the basis. The comparison is exact: ``revenue ≥ th
 rounding decides a tier; the basis is rounded to the cent (half up) only to be stored and shown. No
 qualifying revenue at all gives the lowest tier. A tenant may limit how many tiers one evaluation can take
 away. A promotion is held back while the partner has an undone blocking duty past its due date (the
-duties app says which, through ``tiers.hooks``): it keeps its tier. A pin whose end date is on or after D
-keeps its tier, whatever else.
+duties app says which, through ``tiers.hooks``): it keeps its tier. A tenant may grant a grace period of
+G evaluations: a partner that falls below its tier keeps it (reason "grace", shown as at risk) unless the
+G evaluations before were already grace, so with G = 1 a second fall in a row demotes; any evaluation
+that is not a fall ends the streak. A pin whose end date is on or after D keeps its tier, whatever else.
 
 The engine that applies the rule to a whole tenant is in engine.py; "Mon statut" applies it to one
 partner (selectors.partner_status).
@@ -83,6 +85,9 @@ class Grader:
         policy = GradingPolicy.objects.filter(tenant=tenant).first()
         self.categories = policy_categories(policy)
         self.max_demotion = policy.max_demotion_steps if policy else None
+        self.grace = policy.grace_evaluations if policy else 0
+        # Review mode: the evaluation is stored as a proposal for a manager to approve (engine.regrade).
+        self.review = policy.evaluation_review if policy else False
         self.tiers = {t.pk: t for t in Tier.objects.filter(tenant=tenant).order_by("rank")}
         if not self.tiers:
             raise RegradeError(
@@ -111,9 +116,12 @@ class Grader:
                 return tier
         return self.lowest
 
-    def grade(self, *, partner_type_id, revenue, months, previous_tier_id, pin_tier_id, held=False):
+    def grade(
+        self, *, partner_type_id, revenue, months, previous_tier_id, pin_tier_id, held=False, grace_streak=0
+    ):
         """(computed tier, applied tier, reason, movement) for one partner; ``held``: its promotion is
-        held back (an undone blocking duty)."""
+        held back (an undone blocking duty); ``grace_streak``: how many evaluations in a row it has
+        already been kept at its tier by the grace period."""
         previous = self.tiers.get(previous_tier_id) if previous_tier_id else None
         if revenue is None:
             computed, reason = self.lowest, Assessment.Reason.NO_DATA
@@ -138,7 +146,10 @@ class Grader:
         elif applied.rank > baseline.rank:
             movement = Assessment.Movement.UP
         elif applied.rank < baseline.rank:
-            movement = Assessment.Movement.DOWN
+            if grace_streak < self.grace:
+                applied, reason, movement = baseline, Assessment.Reason.GRACE, Assessment.Movement.SAME
+            else:
+                movement = Assessment.Movement.DOWN
         else:
             movement = Assessment.Movement.SAME
         return computed, applied, reason, movement

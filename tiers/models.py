@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from partnerportal.history import tenant_history
 from partnerportal.models import Partner, PartnerType, Tenant, cross_tenant_errors, hex_colour
 
 
@@ -54,6 +55,21 @@ class GradingPolicy(models.Model):
         null=True,
         blank=True,
         help_text=_("How many tiers a partner may lose at one evaluation; empty means no limit."),
+    )
+    evaluation_review = models.BooleanField(
+        _("evaluations in review mode"),
+        default=False,
+        help_text=_(
+            "A due evaluation is computed as a proposal; tiers change only when a manager approves it."
+        ),
+    )
+    grace_evaluations = models.PositiveSmallIntegerField(
+        _("grace period (evaluations)"),
+        default=0,
+        help_text=_(
+            "How many evaluations a partner below its tier's threshold keeps its tier, flagged at risk; "
+            "0 means none."
+        ),
     )
 
     objects = ScopedManager(tenant="tenant")
@@ -194,6 +210,7 @@ class Evaluation(models.Model):
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
+        PROPOSED = "proposed", _("Awaiting approval")
         FINISHED = "finished", _("Finished")
         FAILED = "failed", _("Failed")
 
@@ -220,6 +237,16 @@ class Evaluation(models.Model):
     pinned = models.PositiveIntegerField(_("pinned"), default=0)
     held = models.PositiveIntegerField(_("held"), default=0)
     error = models.TextField(_("error"), blank=True)
+    # Review mode: the manager who approved the proposal, from which moment overrides are closed.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
 
     objects = ScopedManager(tenant="tenant")
 
@@ -256,6 +283,8 @@ class Assessment(models.Model):
         PINNED = "pinned", _("Pinned by a manager")
         NO_DATA = "no_data", _("No revenue in the window")
         HELD = "held", _("Promotion held back by an undone blocking duty")
+        GRACE = "grace", _("Below its threshold, kept for a grace period")
+        OVERRIDDEN = "overridden", _("Overridden by a manager")
 
     class Movement(models.TextChoices):
         UP = "up", _("Up")
@@ -310,7 +339,10 @@ class Assessment(models.Model):
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
     movement = models.CharField(_("movement"), max_length=6, choices=Movement.choices)
     note = models.CharField(
-        _("note"), max_length=300, blank=True, help_text=_("Why a promotion was held back: the duty undone.")
+        _("note"),
+        max_length=300,
+        blank=True,
+        help_text=_("Why a promotion was held back (the duty undone), or why a manager overrode the tier."),
     )
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -334,6 +366,87 @@ class Assessment(models.Model):
         ordering = ["-evaluation_date"]
         constraints = [
             models.UniqueConstraint(fields=["partner", "evaluation_date"], name="assessment_once_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.evaluation_date}: {self.applied_tier}"
+
+
+class ProposedAssessment(models.Model):
+    """A partner's grading in an evaluation awaiting approval (the tenant's review mode).
+
+    The engine writes these instead of assessments, with the same columns and the same chunked writes,
+    and changes no tier. A manager may override a partner's tier with a reason; approving the evaluation
+    turns every row into its assessment and applies the tiers (tiers.review), then deletes the rows.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("tenant"),
+        db_index=False,
+        db_constraint=False,
+    )
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("partner"),
+        db_index=False,  # the (partner, evaluation_date) unique index serves
+        db_constraint=False,
+    )
+    evaluation = models.ForeignKey(
+        Evaluation,
+        on_delete=models.CASCADE,
+        related_name="proposals",
+        verbose_name=_("evaluation"),
+        db_constraint=False,
+    )
+    evaluation_date = models.DateField(_("evaluation date"))
+    window_start = models.DateField(_("window start"))
+    window_end = models.DateField(_("window end"))
+    months_counted = models.PositiveSmallIntegerField(_("months counted"))
+    revenue = models.DecimalField(_("qualifying revenue (€)"), max_digits=14, decimal_places=2)
+    basis = models.DecimalField(_("monthly basis (€)"), max_digits=14, decimal_places=2)
+    previous_tier = tier_snapshot(_("current tier"), null=True, blank=True)
+    computed_tier = tier_snapshot(_("computed tier"))
+    applied_tier = tier_snapshot(_("tier to apply"))
+    reason = models.CharField(_("reason"), max_length=10, choices=Assessment.Reason.choices)
+    movement = models.CharField(_("movement"), max_length=6, choices=Assessment.Movement.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+        db_index=False,
+        db_constraint=False,
+    )
+    applied_at = models.DateTimeField(_("computed"))
+    # An override keeps what the engine proposed here; the manager and the reason (in ``note``) go on to
+    # the assessment when the evaluation is approved.
+    proposed_tier = tier_snapshot(_("proposed tier"), null=True, blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("overridden by"),
+    )
+    overridden_at = models.DateTimeField(_("overridden"), null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        verbose_name = _("proposed assessment")
+        verbose_name_plural = _("proposed assessments")
+        ordering = ["partner_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "evaluation_date"], name="proposal_once_per_period")
         ]
 
     def __str__(self) -> str:
@@ -374,6 +487,10 @@ class PartnerTier(models.Model):
     )
 
     objects = ScopedManager(tenant="tenant")
+    # Who changed the tier and when. The engine writes these records set-wise, for the partners whose
+    # tier changed only (writers.tier_history_record); the indexes kept are the partner's (its history
+    # page) and the date's.
+    history = tenant_history(no_db_index=["tenant", "tier", "assessment"])
 
     class Meta:
         verbose_name = _("current tier")
@@ -406,6 +523,7 @@ class TierPin(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = ScopedManager(tenant="tenant")
+    history = tenant_history()
 
     class Meta:
         verbose_name = _("tier pin")

@@ -14,7 +14,7 @@ from . import selectors, services
 from .calendar import latest_due_date
 from .grading import RegradeError
 from .locks import RegradeInProgress
-from .models import Tier
+from .models import Evaluation, Tier
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -37,7 +37,25 @@ def regrade_tenant(tenant_id: int, evaluation_date: str, user_id: int | None = N
         except (RegradeInProgress, RegradeError) as exc:
             # Nothing to retry: another run holds the tenant, or the programme is not set up (no tiers).
             return str(exc)
+    if result.proposed:
+        return f"proposed, awaiting approval: {result.summary()}"
     return result.summary()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def approve_evaluation(tenant_id: int, evaluation_id: int, user_id: int | None = None) -> str:
+    """Apply a proposed evaluation a manager approved. Idempotent: a resumed approval skips the partners
+    already applied, and an evaluation no longer awaiting approval is left alone."""
+    by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    with tenant_scope(tenant_id):
+        evaluation = Evaluation.objects.filter(tenant_id=tenant_id, pk=evaluation_id).first()
+        if evaluation is None or evaluation.status != Evaluation.Status.PROPOSED:
+            return "nothing to approve"
+        try:
+            evaluation = services.evaluation_approve(evaluation=evaluation, by=by)
+        except (RegradeInProgress, RegradeError) as exc:
+            return str(exc)
+    return f"approved: partners {evaluation.partners}, up {evaluation.up}, down {evaluation.down}"
 
 
 @shared_task
@@ -45,7 +63,8 @@ def regrade_due() -> list[str]:
     """Daily catch-up (django-celery-beat): regrade every tenant whose due evaluation has not finished.
 
     More robust than a single trigger on 1 January and 1 July: a day the workers were down is caught up
-    the next day, and a failed run is retried.
+    the next day, and a failed run is retried. A tenant whose evaluation awaits a manager's approval
+    (review mode) is left alone until it is approved or discarded.
     """
     queued = []
     for tenant in Tenant.objects.filter(
@@ -54,7 +73,8 @@ def regrade_due() -> list[str]:
         due = latest_due_date(tenant)
         with tenant_scope(tenant):
             finished = selectors.evaluation_is_applied(tenant=tenant, evaluation_date=due)
-        if not finished:
+            awaiting = selectors.evaluation_awaiting_approval(tenant=tenant) is not None
+        if not finished and not awaiting:
             regrade_tenant.delay(tenant.pk, due.isoformat())
             queued.append(f"{tenant.slug} {due}")
     return queued

@@ -3,7 +3,9 @@
 The grading job writes hundreds of thousands of rows: building a model instance per row costs more than
 the database does. On PostgreSQL the assessments go through COPY; elsewhere through multi-row INSERTs.
 The current tiers are then derived from the assessments just written by one INSERT … SELECT … ON CONFLICT
-on both databases, so no second set of rows crosses from Python.
+on both databases, so no second set of rows crosses from Python; so are the history records of the tiers
+that changed (tier_history_record). In review mode the same rows go to the proposals' table instead, and
+nothing else is written until the evaluation is approved (proposals_apply).
 """
 
 import datetime as dt
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from .grading import Row
-from .models import Assessment, PartnerTier
+from .models import Assessment, PartnerTier, ProposedAssessment
 
 ASSESSMENT_COLUMNS = [
     "id",
@@ -51,12 +53,17 @@ class ChunkContext:
     window_end: dt.date
     applied_by_id: int | None
     applied_at: dt.datetime
+    proposal: bool = False  # review mode: the rows are a proposal, written to ProposedAssessment
+
+    @property
+    def table(self) -> str:
+        return (ProposedAssessment if self.proposal else Assessment)._meta.db_table
 
 
-def _reserve_ids(cursor, count: int) -> list[int]:
+def _reserve_ids(cursor, count: int, table: str) -> list[int]:
     """Ids from the assessments' sequence, so that the rows can be written with them (COPY returns none)."""
     # The sequence's name is looked up once: inside the call, the catalogue would be read for every id.
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Assessment._meta.db_table])
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
     (sequence,) = cursor.fetchone()
     cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
     return [row[0] for row in cursor.fetchall()]
@@ -76,7 +83,9 @@ def rows_prepare(*, context: ChunkContext, rows: list[Row]) -> PreparedChunk:
     if connection.vendor != "postgresql":
         return PreparedChunk(rows)  # SQLite hands the ids back from its INSERT … RETURNING
     with connection.cursor() as cursor:
-        ids = _reserve_ids(cursor, len(rows))  # a chunk that fails leaves a gap in the ids, nothing more
+        ids = _reserve_ids(
+            cursor, len(rows), context.table
+        )  # a chunk that fails leaves a gap in the ids, nothing more
     return PreparedChunk(rows, ids, _copy_text(context, ids, rows))
 
 
@@ -133,7 +142,7 @@ def _insert_assessments(cursor, context: ChunkContext, rows: list[Row]) -> list[
                 at,
             ]
         cursor.execute(
-            f"INSERT INTO {Assessment._meta.db_table} ({', '.join(columns)}) "
+            f"INSERT INTO {context.table} ({', '.join(columns)}) "
             f"VALUES {', '.join([placeholders] * len(part))} RETURNING partner_id, id",
             values,
         )
@@ -162,15 +171,88 @@ def _upsert_current_tiers(cursor, context: ChunkContext, low: int, high: int) ->
 
 def rows_write(*, context: ChunkContext, prepared: PreparedChunk) -> list[int]:
     """Insert an assessment per row and upsert each partner's current tier pointing at it; returns the
-    assessment ids in the order of the rows. COPY is the fastest way into PostgreSQL."""
+    assessment ids in the order of the rows. COPY is the fastest way into PostgreSQL. A proposal's rows
+    are inserted in their own table and change no current tier."""
     with connection.cursor() as cursor:
         if prepared.text is not None:
             cursor.copy_expert(
-                f"COPY {Assessment._meta.db_table} ({', '.join(ASSESSMENT_COLUMNS)}) FROM STDIN",
+                f"COPY {context.table} ({', '.join(ASSESSMENT_COLUMNS)}) FROM STDIN",
                 io.StringIO(prepared.text),
             )
             ids = prepared.ids
         else:
             ids = _insert_assessments(cursor, context, prepared.rows)
-        _upsert_current_tiers(cursor, context, min(ids), max(ids))
+        if not context.proposal:
+            _upsert_current_tiers(cursor, context, min(ids), max(ids))
     return ids
+
+
+def tier_history_record(*, context: ChunkContext, low: int, high: int, entry_tier_id: int) -> None:
+    """The history records (simple-history's table of PartnerTier) of the chunk's tier changes, in one
+    INSERT … SELECT from the assessments ``low`` to ``high``: a change is an applied tier other than the
+    one the partner had (the entry tier when it had none), as in ``Row.changed``. The user is the
+    assessment's (whoever ran or approved the evaluation, or overrode the partner; none for the scheduled
+    job), the change reason the assessment's reason, or an override's own words. Only called for chunks
+    with changes, so an evaluation that changes nothing writes nothing here.
+    """
+    table, history = Assessment._meta.db_table, PartnerTier.history.model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {history} (partner_id, tenant_id, tier_id, since, assessment_id, history_date,
+                                   history_change_reason, history_type, history_user_id)
+            SELECT partner_id, tenant_id, applied_tier_id, evaluation_date, id, %s,
+                   CASE WHEN reason = %s THEN substr(note, 1, 100) ELSE reason END,
+                   CASE WHEN previous_tier_id IS NULL THEN '+' ELSE '~' END, applied_by_id
+            FROM {table}
+            WHERE evaluation_id = %s AND id BETWEEN %s AND %s
+              AND applied_tier_id <> COALESCE(previous_tier_id, %s)
+            """,
+            [
+                connection.ops.adapt_datetimefield_value(context.applied_at),
+                Assessment.Reason.OVERRIDDEN.value,
+                context.evaluation_id,
+                low,
+                high,
+                entry_tier_id,
+            ],
+        )
+
+
+PROPOSAL_COPY = ASSESSMENT_COLUMNS[1:-2]  # what an assessment takes over from its proposal as it is
+
+
+def proposals_apply(*, context: ChunkContext, low: int, high: int) -> list[tuple[int, int, int | None, int]]:
+    """Turn the evaluation's proposals ``low`` to ``high`` (ids) into assessments and apply their tiers,
+    skipping the partners already assessed (an approval that died midway is resumed). An override's
+    manager is the assessment's; the others take the approver's. Returns (assessment id, partner id,
+    previous tier id, applied tier id) of the rows written."""
+    table, proposals = Assessment._meta.db_table, ProposedAssessment._meta.db_table
+    columns = ", ".join(PROPOSAL_COPY)
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} ({columns}, applied_by_id, applied_at)
+            SELECT {columns}, COALESCE(overridden_by_id, %s), %s FROM {proposals} p
+            WHERE evaluation_id = %s AND id BETWEEN %s AND %s
+              AND NOT EXISTS (
+                SELECT 1 FROM {table} a
+                WHERE a.partner_id = p.partner_id AND a.evaluation_date = p.evaluation_date
+              )
+            ORDER BY id
+            RETURNING id, partner_id, previous_tier_id, applied_tier_id
+            """,
+            [
+                context.applied_by_id,
+                ops.adapt_datetimefield_value(context.applied_at),
+                context.evaluation_id,
+                low,
+                high,
+            ],
+        )
+        written = cursor.fetchall()
+        if written:
+            ids = [row[0] for row in written]
+            _upsert_current_tiers(cursor, context, min(ids), max(ids))
+    return written

@@ -15,6 +15,7 @@ import sys
 import time
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
@@ -256,4 +257,9 @@ def _drop_tenant() -> None:
     with transaction.atomic(), scopes_disabled():  # the bench's own tenant, by its id, in every table
         for model, path in tenant_owned_paths():
             model._base_manager.filter(**{path: tenant.pk})._raw_delete(connection.alias)
+        # History records (simple-history) keep a nullable tenant with no database link, so the paths above
+        # miss them; the run records its tier changes there (PartnerTier's history).
+        for model in apps.get_models():
+            if hasattr(model, "instance_type") and any(f.name == "tenant" for f in model._meta.fields):
+                model._base_manager.filter(tenant_id=tenant.pk)._raw_delete(connection.alias)
         tenant.delete()

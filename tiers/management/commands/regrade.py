@@ -109,6 +109,8 @@ class Command(BaseCommand):
             mode = " (dry run: nothing written)" if dry_run else ""
             if result.already_done:
                 mode = " (already done: nothing new written)"
+            elif result.proposed:
+                mode = " (review mode: stored as a proposal, no tier changed until it is approved)"
             self.stdout.write(
                 f"{tenant.slug} evaluation {evaluation_date} over {window.start:%Y-%m}..{window.end:%Y-%m}{mode}"
             )

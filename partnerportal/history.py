@@ -1,0 +1,51 @@
+"""The audit trail (django-simple-history), scoped per tenant like the rows it records.
+
+simple-history reads its records through two doors: ``Model.history`` (a HistoryManager, used by the admin's
+history list) and the historical model's default manager (``get_object_or_404`` of the admin's page of
+one record). Out of the box both see every tenant: the history page of a partner of tenant B, asked for on
+A's back-office, would fall back to B's records. Here both go through the tenant scope, the same way the
+models' ScopedManagers do, so a manager of A never reads B's history whatever view asks.
+
+The user is recorded by ``simple_history.middleware.HistoryRequestMiddleware`` for saves in views and in
+the admin; set-based writes record it themselves (tiers.writers).
+"""
+
+from django.db import models
+from django_scopes import ScopedManager, get_scope
+from simple_history.manager import HistoryManager
+from simple_history.models import HistoricalRecords
+
+
+class ScopedHistoryManager(HistoryManager):
+    """``Model.history`` limited to the open tenant scope; without one it reads nothing (fails closed)."""
+
+    def get_super_queryset(self):
+        queryset = super().get_super_queryset()
+        state = get_scope()
+        if not state.get("_enabled", True):  # scopes_disabled(): the platform superuser, commands
+            return queryset
+        if not state.get("tenant"):
+            return queryset.none()
+        return queryset.filter(tenant_id=state["tenant"])
+
+
+class TenantHistoricalModel(models.Model):
+    """The base of every historical model: its default manager is scoped like the recorded model's."""
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        abstract = True
+
+
+def tenant_history(**options) -> HistoricalRecords:
+    """``HistoricalRecords`` for a model with a ``tenant`` foreign key, its records scoped by it."""
+    return HistoricalRecords(bases=[TenantHistoricalModel], history_manager=ScopedHistoryManager, **options)
+
+
+def history_record_update(*, model: type[models.Model], ids: list[int], by=None, reason: str = "") -> None:
+    """History records ("changed", by ``by``) of the rows ``ids`` after a set-based ``update()``, which
+    sends no signal: one read of the rows as they now are and one bulk insert, whatever their number."""
+    if ids:
+        rows = list(model._base_manager.filter(pk__in=ids))
+        model.history.bulk_history_create(rows, update=True, default_user=by, default_change_reason=reason)
