@@ -1,4 +1,12 @@
-"""Mes devoirs: the checklist, evidence, the development plan and the sales forecasts."""
+"""Mes devoirs: the checklist, evidence, the development plan and the sales forecasts.
+
+Sending evidence (a document, a training) answers two ways from one URL: a plain form post redirects to
+the checklist with a message (errors: the page again, 400), as without JavaScript; an htmx request
+(``request.htmx``) gets the duty's card alone (``obligations/_fulfilment.html``, the one the page
+includes), with its new state and the message, or with the form and its errors. htmx swaps only 2xx
+answers by default, so the card with errors comes back as 200 on that path. The duty is looked up through
+the partner first on both paths (404 for anyone else's).
+"""
 
 import datetime as dt
 
@@ -12,6 +20,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.vary import vary_on_headers
 from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
@@ -80,6 +89,30 @@ class FulfilmentDetailView(FulfilmentMixin, TemplateView):
         )
 
 
+@method_decorator(vary_on_headers("HX-Request"), name="dispatch")
+class EvidenceView(FulfilmentDetailView):
+    """A POST of evidence for the duty; answers the page or, for htmx, the duty's card (see the docstring)."""
+
+    http_method_names = ["post"]
+    fragment_template = "obligations/_fulfilment.html"
+
+    def get_template_names(self):
+        return [self.fragment_template] if self.request.htmx else super().get_template_names()
+
+    def submitted(self, pk, text: str):
+        """The evidence is sent: the checklist with a message, or the duty's card in its new state."""
+        if not self.request.htmx:
+            messages.success(self.request, text)
+            return redirect("obligations:duty-list")
+        return self.render_to_response(self.get_context_data(pk=pk, flash={"level": "success", "text": text}))
+
+    def refused(self, pk, form, *, status: int = 400):
+        """The form again with its errors: the page (``status``), or the duty's card for htmx (200)."""
+        return self.render_to_response(
+            self.get_context_data(pk=pk, form=form), status=200 if self.request.htmx else status
+        )
+
+
 # The body may carry the form's other fields (the CSRF token, the multipart headers) besides the file.
 FORM_MARGIN = 64 * 1024
 
@@ -101,11 +134,9 @@ def _too_big(form: DocumentForm) -> DocumentForm:
 # request.POST, which would parse (and store) the whole upload first. ``post`` checks the token itself, with
 # csrf_protect, right after (Django's docs, "Modifying upload handlers on the fly").
 @method_decorator(csrf_exempt, name="dispatch")
-class FulfilmentUploadView(FulfilmentDetailView):
+class FulfilmentUploadView(EvidenceView):
     """Evidence upload. A body over the limit is refused unread (from its Content-Length); one that lies
     about its length, or has none, is cut off by ``SizeLimitUploadHandler`` once past the limit."""
-
-    http_method_names = ["post"]
 
     def post(self, request, pk):
         fulfilment = self.get_fulfilment(pk)
@@ -114,8 +145,7 @@ class FulfilmentUploadView(FulfilmentDetailView):
         except ValueError:
             length = 0
         if length > MAX_BYTES + FORM_MARGIN:
-            form = _too_big(DocumentForm(data={}))
-            return self.render_to_response(self.get_context_data(pk=pk, form=form), status=413)
+            return self.refused(pk, _too_big(DocumentForm(data={})), status=413)
         limit = SizeLimitUploadHandler(request, limit=MAX_BYTES)
         request.upload_handlers.insert(0, limit)
         return csrf_protect(self.upload)(request, pk, fulfilment=fulfilment, limit=limit)
@@ -132,14 +162,11 @@ class FulfilmentUploadView(FulfilmentDetailView):
             except ValidationError as exc:
                 form.add_error("document" if fulfilment.is_open else None, exc)
             else:
-                messages.success(request, _("Thank you: your document was sent for review."))
-                return redirect("obligations:duty-list")
-        return self.render_to_response(self.get_context_data(pk=pk, form=form), status=400)
+                return self.submitted(pk, _("Thank you: your document was sent for review."))
+        return self.refused(pk, form)
 
 
-class FulfilmentTrainingView(FulfilmentDetailView):
-    http_method_names = ["post"]
-
+class FulfilmentTrainingView(EvidenceView):
     def post(self, request, pk):
         fulfilment = self.get_fulfilment(pk)
         form = TrainingForm(request.POST, partner=self.partner)
@@ -155,9 +182,8 @@ class FulfilmentTrainingView(FulfilmentDetailView):
                 else:
                     form.add_error(None, exc)
             else:
-                messages.success(request, _("Thank you: your training was sent for review."))
-                return redirect("obligations:duty-list")
-        return self.render_to_response(self.get_context_data(pk=pk, form=form), status=400)
+                return self.submitted(pk, _("Thank you: your training was sent for review."))
+        return self.refused(pk, form)
 
 
 class FulfilmentDocumentView(LoginRequiredMixin, View):
