@@ -31,6 +31,8 @@ class PartnerStatus:
     next_evaluation: dt.date
     thresholds: list[Threshold]
     categories: list[str]
+    # The current tier was kept by the grace period at the last evaluation: another fall demotes.
+    kept_by_grace: bool = False
 
 
 def tier_list(*, tenant) -> QuerySet[Tier]:
@@ -50,7 +52,7 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
     grader = catalogue.grader
     today = today or tenant_today(tenant)
     window = rolling_window(tenant, today)
-    current = PartnerTier.objects.filter(partner=partner).first()
+    current = PartnerTier.objects.filter(partner=partner).select_related("assessment").first()
     months = months_counted(partner.date_joined, window)
     revenue = RevenueEntry.objects.filter(
         partner=partner, month__gte=window.start, month__lte=window.end, category__in=grader.categories
@@ -79,6 +81,9 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
         next_evaluation=next_evaluation_date(tenant, today),
         thresholds=thresholds,
         categories=grader.categories,
+        kept_by_grace=bool(
+            current and current.assessment and current.assessment.reason == Assessment.Reason.GRACE
+        ),
     )
 
 

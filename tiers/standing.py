@@ -27,7 +27,7 @@ class Standing:
     status: PartnerStatus
     # How far today's monthly basis is towards the next tier's threshold, 0–100 (100 at the top tier).
     progress: int
-    # Evaluated today, the partner would fall to a lower tier.
+    # Kept at its tier by the grace period, or evaluated today it would fall to a lower tier.
     at_risk: bool
 
 
@@ -39,7 +39,8 @@ def partner_standing(*, partner: Partner, today: dt.date) -> Standing | None:
         progress = int(min(Decimal("100"), status.basis * 100 / status.next_threshold))
     else:
         progress = 100
-    return Standing(status=status, progress=progress, at_risk=status.projected_tier.rank < status.tier.rank)
+    falling = status.projected_tier.rank < status.tier.rank
+    return Standing(status=status, progress=progress, at_risk=status.kept_by_grace or falling)
 
 
 @dataclass

@@ -181,3 +181,31 @@ def test_a_suspended_partner_sees_its_status(world, graded, client_for):
         Partner.objects.filter(pk=world.a.partner.pk).update(status=Partner.Status.SUSPENDED)
     _, html = home(client_for(world.a.tenant, world.a.admin))
     assert 'class="status status--suspended"' in html
+
+
+def test_a_partner_kept_by_the_grace_period_is_at_risk_on_its_home_and_status(
+    world, graded, client_for, time_machine
+):
+    """Business on 9 876.54 € at 1 July 2026; nothing from July on: at 1 January 2027 the grace period keeps
+    it at Business, flagged at risk."""
+    from tiers.models import GradingPolicy
+
+    with scopes_disabled():
+        GradingPolicy.objects.update_or_create(tenant=world.a.tenant, defaults={"grace_evaluations": 1})
+        RevenueEntry.objects.filter(partner=world.a.other_partner, month__gte=dt.date(2026, 7, 1)).delete()
+    time_machine.move_to(dt.datetime(2027, 1, 1, 6, 0, tzinfo=dt.UTC), tick=False)
+    evaluate(world.a.tenant, dt.date(2027, 1, 1))
+    time_machine.move_to(dt.datetime(2027, 1, 5, 9, 0, tzinfo=dt.UTC), tick=False)
+    client = client_for(world.a.tenant, world.a.other_admin)
+
+    response, html = home(client, "en")
+    status_html = client.get(reverse("tiers:status")).content.decode()
+
+    standing = response.context["standing"]
+    assert (standing.status.tier.code, standing.status.kept_by_grace, standing.at_risk) == (
+        "business",
+        True,
+        True,
+    )
+    for page in (html, status_html):
+        assert "kept your tier for a grace period" in page
