@@ -8,11 +8,11 @@ and saves a screenshot, at desktop width and, for the partner pages, at a phone'
 """
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
+from django.utils.text import slugify
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -37,7 +37,7 @@ class Screenshots:
 
     def path(self, who: str, name: str, width: str) -> Path:
         self.count += 1
-        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        slug = slugify(name.replace("/", " ").replace(":", " "))
         return self.folder / f"{self.count:03d}-{who}-{slug}-{width}.png"
 
 
