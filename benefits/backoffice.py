@@ -55,7 +55,7 @@ class ClaimInline(ReadOnlyInlineMixin, admin.TabularInline):
             super()
             .get_queryset(request)
             .filter(created_at__date__gte=since)
-            .select_related("benefit")
+            .select_related("benefit", "partner")  # str() of a row names its partner
             .order_by("-created_at")
         )
 

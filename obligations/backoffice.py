@@ -127,7 +127,7 @@ class DutyFulfilmentInline(ReadOnlyInlineMixin, admin.TabularInline):
             .get_queryset(request)
             .exclude(state=FulfilmentState.CLOSED)
             .filter(due_date__gte=since)
-            .select_related("duty")
+            .select_related("duty", "partner")  # str() of a row names its partner
             .order_by("-due_date", "duty__position")
         )
 

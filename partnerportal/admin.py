@@ -83,7 +83,8 @@ class MembershipInline(TenantInlineMixin, admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
+        # Each row is titled with str(membership), which names the partner: joined, not read per row.
+        return super().get_queryset(request).select_related("user", "partner")
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "role":  # a partner's person is never a partner manager
@@ -145,7 +146,9 @@ class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
         return [MembershipInline, *(inline for _order, inline in _partner_inlines)]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        # The change list applies list_select_related only to a queryset that has no select_related yet,
+        # and the apps' extensions add theirs (the tier): so the list's own joins are asked for here.
+        queryset = super().get_queryset(request).select_related(*self.list_select_related)
         for extension in _partner_list_extensions:
             if extension.queryset is not None:
                 queryset = extension.queryset(queryset)

@@ -592,7 +592,13 @@ class RevenueInline(ReadOnlyInlineMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         since = add_months(request.tenant.today(), -REVENUE_MONTHS)
-        return super().get_queryset(request).filter(month__gte=since).order_by("-month", "category")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(month__gte=since)
+            .select_related("partner")  # str() of a row names its partner
+            .order_by("-month", "category")
+        )
 
 
 class AssessmentInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -602,7 +608,8 @@ class AssessmentInline(ReadOnlyInlineMixin, admin.TabularInline):
     ordering = ["-evaluation_date"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("previous_tier", "applied_tier")
+        # str() of a row (its title on the page) names the partner and the tier.
+        return super().get_queryset(request).select_related("previous_tier", "applied_tier", "partner")
 
 
 partner_inlines_extend(AssessmentInline, order=20)

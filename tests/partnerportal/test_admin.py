@@ -410,3 +410,125 @@ def test_superuser_cannot_mix_tenants_in_a_partner(world, superuser_a):
     assert "partner_type" in response.context["adminform"].form.errors
     with scopes_disabled():
         assert not Partner.objects.filter(external_ref="NEW-001").exists()
+
+
+# --- the partners' list and page: columns, inlines, bounded queries --------------------------------------
+
+
+def add_partner_history(setup, programme, count: int) -> None:
+    """``count`` more partners, each with people, revenue, an assessment, a claim and a duty."""
+    import datetime as dt
+
+    from tests.benefits.factories import ClaimFactory, assess
+    from tests.obligations.factories import DutyFulfilmentFactory
+    from tests.partnerportal.factories import PartnerFactory
+    from tests.tiers.factories import add_revenue
+
+    for index in range(count):
+        partner = PartnerFactory(
+            tenant=setup.tenant,
+            partner_type=setup.partner_type,
+            channel_manager=setup.manager,
+            legal_name=f"Extra {index}",
+        )
+        MembershipFactory(partner=partner, role=Membership.Role.SALES)
+        add_revenue(partner, "700", start=dt.date(2026, 1, 1), months=11)
+        assess(partner, programme.tiers["access"], dt.date(2026, 7, 1))
+        ClaimFactory(
+            partner=partner, benefit__tenant=setup.tenant, benefit__from_tier=programme.tiers["starter"]
+        )
+        DutyFulfilmentFactory(partner=partner, due_date=setup.tenant.today())
+
+
+@pytest.fixture
+def programme_a(world):
+    from tests.tiers.factories import build_programme
+
+    return build_programme(
+        tenant=world.a.tenant, ambassador=world.a.partner_type, operator=world.a.operator_type
+    )
+
+
+def test_partner_changelist_columns_and_bounded_queries(
+    world, programme_a, manager_a, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    manager_a.get(PARTNER_CHANGELIST)
+    with CaptureQueriesContext(connection) as few:
+        response = manager_a.get(PARTNER_CHANGELIST)
+    add_partner_history(world.a, programme_a, 15)
+    with CaptureQueriesContext(connection) as many:
+        response = manager_a.get(PARTNER_CHANGELIST)
+
+    assert len(many) == len(few)
+    with django_assert_max_num_queries(20):
+        manager_a.get(PARTNER_CHANGELIST)
+    from tiers.admin import current_tier_name
+    from tiers.backoffice import basis_column
+
+    columns = response.context["cl"].list_display
+    for column in ("partner_type", "status", "channel_manager", current_tier_name, basis_column):
+        assert column in columns
+    assert "Extra 14" in response.content.decode()
+
+
+def test_partner_change_page_shows_the_partners_records(world, programme_a, manager_a):
+    add_partner_history(world.a, programme_a, 1)
+    with scopes_disabled():
+        partner = Partner.objects.get(legal_name="Extra 0")
+    response = manager_a.get(partner_change_url(partner))
+
+    assert response.status_code == 200
+    inlines = {formset.opts.model._meta.model_name for formset in response.context["inline_admin_formsets"]}
+    assert inlines == {"membership", "assessment", "revenueentry", "claim", "dutyfulfilment"}
+    revenue = next(
+        f
+        for f in response.context["inline_admin_formsets"]
+        if f.opts.model._meta.model_name == "revenueentry"
+    )
+    assert not revenue.has_add_permission and not revenue.has_change_permission
+
+
+def test_partner_change_page_queries_do_not_grow_with_its_history(
+    world, programme_a, manager_a, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.benefits.factories import ClaimFactory
+    from tests.obligations.factories import DutyFulfilmentFactory
+    from tests.tiers.factories import add_revenue
+
+    add_partner_history(world.a, programme_a, 1)
+    with scopes_disabled():
+        partner = Partner.objects.get(legal_name="Extra 0")
+    url = partner_change_url(partner)
+    manager_a.get(url)
+    with CaptureQueriesContext(connection) as few:
+        manager_a.get(url)
+    import datetime as dt
+
+    add_revenue(partner, "50", start=dt.date(2026, 1, 1), months=11, category="usage")
+    for index in range(4):
+        MembershipFactory(partner=partner, role=Membership.Role.TECHNICAL)
+        ClaimFactory(
+            partner=partner, benefit__tenant=world.a.tenant, benefit__from_tier=programme_a.tiers["starter"]
+        )
+        DutyFulfilmentFactory(
+            partner=partner, due_date=world.a.tenant.today(), period=dt.date(2021 + index, 1, 1)
+        )
+    with CaptureQueriesContext(connection) as many:
+        manager_a.get(url)
+
+    assert len(many) == len(few)
+    with django_assert_max_num_queries(40):
+        manager_a.get(url)
+
+
+def test_the_people_inline_offers_partner_profiles_only(world, manager_a):
+    response = manager_a.get(partner_change_url(world.a.partner))
+    people = next(f for f in response.context["inline_admin_formsets"] if f.opts.model is Membership)
+    roles = {value for value, _label in people.formset.forms[0].fields["role"].choices}
+    assert roles == {"admin", "sales", "technical"}
