@@ -223,9 +223,7 @@ def _build(*, tenant: Tenant, partners: int, plan: list[Clone], counts: dict, sa
             _memberships(tenant=tenant)
             counts[Membership._meta.label] = partners
         if rows:
-            say(
-                f"{clone.model._meta.verbose_name_plural}: {rows} rows ({time.perf_counter() - started:.1f} s)"
-            )
+            say(f"{clone.model._meta.label}: {rows} rows ({time.perf_counter() - started:.1f} s)")
 
 
 def _people(*, tenant: Tenant, partners: int) -> None:
@@ -392,8 +390,8 @@ def bench_tenant_drop(*, tenant: Tenant, plan: list[Clone] | None = None, say=la
         doomed = {Partner: "bp_del_0"}
         try:
             for number, clone in enumerate(plan):
-                if clone.model is Partner:
-                    continue
+                if clone.model is Partner or not clone.needs_map:
+                    continue  # only the rows that others hang off need their ids listed
                 name = f"bp_del_{number + 1}"
                 pk = _q(clone.model._meta.pk.column)
                 _execute(
@@ -404,11 +402,12 @@ def bench_tenant_drop(*, tenant: Tenant, plan: list[Clone] | None = None, say=la
             _execute(
                 f"DELETE FROM {_q(Membership._meta.db_table)} WHERE partner_id IN (SELECT id FROM bp_del_0)"
             )
-            for clone in reversed(plan):
-                pk = _q(clone.model._meta.pk.column)
-                _execute(
-                    f"DELETE FROM {_q(clone.table)} WHERE {pk} IN (SELECT id FROM {doomed[clone.model]})"
-                )
+            for clone in reversed(plan):  # children first
+                if clone.model is Partner:
+                    column, ids = _q(Partner._meta.pk.column), "bp_del_0"
+                else:
+                    column, ids = _q(clone.driver.column), doomed[clone.parent]
+                _execute(f"DELETE FROM {_q(clone.table)} WHERE {column} IN (SELECT id FROM {ids})")
         finally:
             for name in doomed.values():
                 _execute(f"DROP TABLE IF EXISTS {name}")
