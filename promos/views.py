@@ -4,6 +4,12 @@ The calculator works without JavaScript: its rows are a formset, and "More rows"
 more empty rows. "Calculate" prices the basket and saves nothing; "Save the quote" prices it again in the
 service and keeps it. Prices and their explanation always come from the engine (``selectors.basket_price``);
 this module only shapes them for the page.
+
+With htmx the same form re-prices as it is edited: a change posts it (no action: "calculate") and the
+answer is the result alone (``promos/_result.html``, which the page includes), the prices or what stops
+them; "More rows" answers the basket card (``promos/_basket.html``), and "Save" sends the browser to the
+saved quote (HX-Redirect). The plain form posts keep answering the whole page; the URL says which it
+answered in ``Vary: HX-Request``.
 """
 
 from dataclasses import dataclass, field
@@ -12,9 +18,14 @@ from decimal import Decimal
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.vary import vary_on_headers
 from django.views.generic import TemplateView, View
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from django_tables2 import SingleTableMixin
 
 from partnerportal.views import PartnerMemberRequiredMixin
@@ -106,6 +117,22 @@ def saved_rows(quote: Quote) -> list[LineRow]:
     ]
 
 
+def result_of(pricing_result: selectors.Pricing | None) -> dict | None:
+    """The priced basket as ``promos/_result.html`` shows it."""
+    if pricing_result is None:
+        return None
+    lines = priced_rows(pricing_result.basket)
+    return {
+        "lines": lines,
+        "totals": _totals(
+            lines, monthly=pricing_result.basket.monthly_total, one_off=pricing_result.basket.one_off_total
+        ),
+        "tier": pricing_result.tier,
+        "as_of": pricing_result.standing.as_of,
+    }
+
+
+@method_decorator(vary_on_headers("HX-Request"), name="dispatch")
 class QuoteCalculatorView(PartnerMemberRequiredMixin, TemplateView):
     """The promotions the partner may use now, within reach and with the next tier; the basket; its prices."""
 
@@ -121,26 +148,21 @@ class QuoteCalculatorView(PartnerMemberRequiredMixin, TemplateView):
         if rows is None:
             rows = basket_formset(catalogue=self.catalogue())
             quote_form = QuoteForm(flags=self.flags())
-        result = None
-        if pricing_result is not None:
-            lines = priced_rows(pricing_result.basket)
-            result = {
-                "lines": lines,
-                "totals": _totals(
-                    lines,
-                    monthly=pricing_result.basket.monthly_total,
-                    one_off=pricing_result.basket.one_off_total,
-                ),
-                "tier": pricing_result.tier,
-                "as_of": standing.as_of,
-            }
         return super().get_context_data(
             standing=standing,
             rows=rows,
             quote_form=quote_form,
-            result=result,
+            result=result_of(pricing_result),
             catalogue_size=len(self.catalogue()),
             **kwargs,
+        )
+
+    def fragment(self, template: str, **context):
+        """An htmx answer: one partial of the page, with only what it shows (no promotions' standing)."""
+        return TemplateResponse(
+            self.request,
+            template,
+            {"catalogue_size": len(self.catalogue()), "partner": self.partner, **context},
         )
 
     def catalogue(self):
@@ -161,6 +183,9 @@ class QuoteCalculatorView(PartnerMemberRequiredMixin, TemplateView):
         )
         quote_form = QuoteForm(request.POST, flags=self.flags())
         if more_rows:
+            if request.htmx:  # the rows are in the basket card, not in the result the form targets
+                response = self.fragment("promos/_basket.html", rows=rows, quote_form=quote_form)
+                return reswap(retarget(response, "#basket"), "outerHTML")
             return self.render_to_response(self.get_context_data(rows=rows, quote_form=quote_form))
         if not (rows.is_valid() and quote_form.is_valid()):
             return self.invalid(rows, quote_form, saving=action == "save")
@@ -183,13 +208,27 @@ class QuoteCalculatorView(PartnerMemberRequiredMixin, TemplateView):
             messages.success(
                 request, _("Your quote %(reference)s is saved.") % {"reference": quote.reference}
             )
+            if request.htmx:  # a new page: the browser goes there, and the message waits for it
+                return HttpResponseClientRedirect(reverse("promos:quote-detail", kwargs={"pk": quote.pk}))
             return redirect("promos:quote-detail", pk=quote.pk)
+        if request.htmx:
+            return self.fragment("promos/_result.html", result=result_of(result))
         return self.render_to_response(
             self.get_context_data(rows=rows, quote_form=quote_form, pricing_result=result)
         )
 
     def invalid(self, rows, quote_form, *, saving: bool, basket_error: str = ""):
-        """The page again with the errors at the rows (400); nothing was saved."""
+        """The page again with the errors at the rows (400), or for htmx the result with the errors listed
+        row by row (200: htmx swaps only successful answers); nothing was saved."""
+        if self.request.htmx:
+            return self.fragment(
+                "promos/_result.html",
+                rows=rows,
+                quote_form=quote_form,
+                invalid=True,
+                saving=saving,
+                basket_error=basket_error,
+            )
         if saving:
             # "Save" goes back to the top of the page, which the errors are far from: say it there too.
             messages.error(self.request, _("The quote is not saved: the basket below needs a correction."))
