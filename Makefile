@@ -83,7 +83,7 @@ browser: install $(BROWSER_NODE)
 	    echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install -y chromium"; exit 1; \
 	  fi; \
 	fi
-	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m browser tests/browser
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -m browser tests/browser
 
 # Benchmarks; later issues add theirs here.
 # The figures the issues name are for PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench make bench

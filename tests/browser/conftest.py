@@ -25,10 +25,6 @@ from tiers.models import Tier
 
 from .portal import Screenshots, Visitor
 
-# Playwright's sync API runs an asyncio loop in this thread; Django refuses ORM calls from a thread with a
-# running loop unless told that this is on purpose (the calls are synchronous; the loop only drives Chromium).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -37,9 +33,8 @@ UPLOAD_DUTY = "Attestation d'assurance responsabilité civile professionnelle"
 
 
 def pytest_terminal_summary(terminalreporter):
-    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.glob("*.png")):
-        count = len(list(SCREENSHOTS.glob("*.png")))
-        terminalreporter.write_line(f"browser screenshots ({count}): {SCREENSHOTS}")
+    if Screenshots.taken:
+        terminalreporter.write_line(f"browser screenshots ({Screenshots.taken}): {SCREENSHOTS}")
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +43,11 @@ def browser():
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"No Chromium at {CHROMIUM}: `make browser` installs Debian's chromium package.")
-    with sync_playwright() as playwright:
+    # Playwright's sync API runs an asyncio loop in this thread; Django refuses ORM calls from a thread with
+    # a running loop unless told that this is on purpose (the calls are synchronous; the loop only drives
+    # Chromium). Only while the browser tests run, not for the rest of a session.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         # Playwright's own browser download does not work here: Debian's Chromium, without its sandbox
         # (CI machines run as root, where Chromium refuses to start sandboxed).
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

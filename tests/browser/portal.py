@@ -10,6 +10,7 @@ and saves a screenshot, at desktop width and, for the partner pages, at a phone'
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urljoin
 
 from django.utils.text import slugify
@@ -34,9 +35,11 @@ AXE_RUN = """async () => {
 class Screenshots:
     folder: Path
     count: int = 0
+    taken: ClassVar[int] = 0  # in this session, for the run's summary line
 
     def path(self, who: str, name: str, width: str) -> Path:
         self.count += 1
+        Screenshots.taken += 1
         slug = slugify(name.replace("/", " ").replace(":", " "))
         return self.folder / f"{self.count:03d}-{who}-{slug}-{width}.png"
 
