@@ -6,7 +6,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
 
-from partnerportal.emails import partner_email
+from partnerportal.emails import Recipient, partner_emails
 from partnerportal.models import Membership
 
 from .models import Claim
@@ -37,31 +37,32 @@ def claim_notify(*, claim_ids: list[int], state: str) -> int:
     # One query for everyone who may be told: the partners' active administrators, and the claimers while
     # they are still active members of the partner (a person shared across tenants who left this partner
     # is not told about its claims).
-    admins: dict[int, list[str]] = defaultdict(list)
-    members: set[tuple[int, int]] = set()
+    admins: dict[int, list[Recipient]] = defaultdict(list)
+    members: dict[tuple[int, int], Recipient] = {}
     claimer_ids = {c.claimed_by_id for c in claims if c.claimed_by_id}
-    for partner_id, user_id, role, email in Membership.objects.filter(
+    for partner_id, user_id, role, email, language in Membership.objects.filter(
         Q(role=Membership.Role.ADMIN) | Q(user_id__in=claimer_ids),
         partner_id__in={c.partner_id for c in claims},
         user__is_active=True,
-    ).values_list("partner_id", "user_id", "role", "user__email"):
-        members.add((partner_id, user_id))
+    ).values_list("partner_id", "user_id", "role", "user__email", "user__preferred_language"):
+        members[partner_id, user_id] = Recipient(email, language)
         if role == Membership.Role.ADMIN:
-            admins[partner_id].append(email)
+            admins[partner_id].append(Recipient(email, language))
     messages = []
     for claim in claims:
-        to = [claim.claimed_by.email] if (claim.partner_id, claim.claimed_by_id) in members else []
-        to += [email for email in admins[claim.partner_id] if email not in to]
+        claimer = members.get((claim.partner_id, claim.claimed_by_id))
+        to = [claimer] if claimer else []
+        to += [admin for admin in admins[claim.partner_id] if admin not in to]
         if to:
-            messages.append(_claim_email(claim=claim, to=to))
+            messages += _claim_emails(claim=claim, to=to)
     if messages:
         with get_connection() as connection:
             connection.send_messages(messages)
     return len(messages)
 
 
-def _claim_email(*, claim: Claim, to: list[str]) -> EmailMultiAlternatives:
-    return partner_email(
+def _claim_emails(*, claim: Claim, to: list[Recipient]) -> list[EmailMultiAlternatives]:
+    return partner_emails(
         partner=claim.partner,
         template="benefits/emails/claim_decided",
         context={"claim": claim, "benefit": claim.benefit},

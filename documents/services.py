@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from partnerportal.emails import partner_admin_emails, partner_email
+from partnerportal.emails import partner_admin_emails, partner_emails
 from partnerportal.models import Partner, Tenant
 from partnerportal.pdf import PdfSource, logo_asset, render_pdfs, render_source
 from partnerportal.tenancy import tenant_scope
@@ -240,14 +240,15 @@ def documents_notify(*, documents: list[Document]) -> int:
             admins = partner_admin_emails(partner_ids={d.partner_id for d in of_tenant})
             documents_url = content.tenant_url(of_tenant[0].tenant, "/documents/")
             messages += [
-                partner_email(
+                message
+                for document in of_tenant
+                if admins.get(document.partner_id)
+                for message in partner_emails(
                     partner=document.partner,
                     template="documents/emails/document_ready",
                     context={"document": document, "documents_url": documents_url},
                     to=admins[document.partner_id],
                 )
-                for document in of_tenant
-                if admins.get(document.partner_id)
             ]
     if messages:
         with get_connection() as connection:

@@ -13,7 +13,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerportal.emails import partner_admin_emails, partner_email
+from partnerportal.emails import partner_admin_emails, partner_emails
 from partnerportal.history import history_record_update
 from partnerportal.models import Membership, Partner, Tenant
 from tiers.models import PartnerTier
@@ -399,14 +399,15 @@ def _claim(queryset: QuerySet[DutyFulfilment], guard: str) -> list[DutyFulfilmen
 def _emails(fulfilments: list[DutyFulfilment], template: str, **extra) -> list[EmailMultiAlternatives]:
     admins = partner_admin_emails(partner_ids={f.partner_id for f in fulfilments})
     return [
-        partner_email(
+        message
+        for fulfilment in fulfilments
+        for recipient in admins[fulfilment.partner_id]
+        for message in partner_emails(
             partner=fulfilment.partner,
             template=f"obligations/emails/{template}",
             context={"fulfilment": fulfilment, **extra},
-            to=[email],
+            to=[recipient],
         )
-        for fulfilment in fulfilments
-        for email in admins[fulfilment.partner_id]
     ]
 
 

@@ -6,7 +6,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -15,7 +16,7 @@ from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
 
 from . import selectors, services
 from .calendar import is_evaluation_date, latest_due_date, tenant_today
-from .imports import revenue_import
+from .imports import import_error_text, revenue_import
 from .models import (
     Assessment,
     Evaluation,
@@ -124,6 +125,22 @@ class RevenueEntryAdmin(TenantAdminMixin, admin.ModelAdmin):
 class RevenueImportAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["filename", "status", "lines", "error_count", "created_by", "created_at"]
     list_filter = ["status"]
+    exclude = ["errors"]
+    readonly_fields = ["error_list"]
+
+    @admin.display(description=_("first errors"))
+    def error_list(self, obj):
+        """The stored errors in the reader's language (the record keeps codes, not sentences)."""
+        if not obj.errors:
+            return "-"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}",
+            (
+                (_("line %(line)s: %(message)s") % {"line": e.get("line"), "message": import_error_text(e)},)
+                for e in obj.errors
+            ),
+        )
 
 
 class ManualRunForm(forms.Form):

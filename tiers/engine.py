@@ -25,6 +25,7 @@ from typing import Any
 from django.db import connection, reset_queries, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from partnerportal.models import Partner, Tenant
 from partnerportal.tenancy import tenant_scope
@@ -336,7 +337,7 @@ def regrade(
     ``review`` overrides the policy's review mode (the demo applies its past evaluations as history).
     """
     if chunk_size < 1:
-        raise RegradeError(f"The chunk size must be at least 1, not {chunk_size}.")
+        raise RegradeError(gettext("The chunk size must be at least 1, not %(size)s.") % {"size": chunk_size})
     started = time.perf_counter()
     window = window_for(evaluation_date, tenant.evaluation_period_months)
     grader = Grader(tenant)

@@ -20,6 +20,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 from partnerportal.models import Partner, Tenant
 
 from .calendar import Window, months_between
@@ -91,7 +93,8 @@ class Grader:
         self.tiers = {t.pk: t for t in Tier.objects.filter(tenant=tenant).order_by("rank")}
         if not self.tiers:
             raise RegradeError(
-                f"The programme {tenant.slug} has no tiers: add them in the back-office first."
+                _("The programme %(tenant)s has no tiers: add them in the back-office first.")
+                % {"tenant": tenant.slug}
             )
         self.ladder = sorted(self.tiers.values(), key=lambda t: t.rank)
         self.position = {tier.pk: index for index, tier in enumerate(self.ladder)}

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import connection, reset_queries, transaction
 from django.db.models import Count, Exists, Min, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from partnerportal.models import Partner, Tenant
 
@@ -29,13 +30,60 @@ STAGE_BATCH = 5000
 KEPT_ERRORS = 1000  # stored on the import record; all of them are streamed to ``on_error``
 
 
+# What can be wrong with a file, by code. The record stores the code and its parameters, so that the
+# back-office shows each error in the reader's language, and the English text for scripts.
+MESSAGES = {
+    "not_utf8": gettext_noop("the file is not UTF-8 text"),
+    "line_not_utf8": gettext_noop("the line is not UTF-8 text"),
+    "missing_columns": gettext_noop("missing column(s) %(missing)s; the header must name %(columns)s"),
+    "unreadable_line": gettext_noop("unreadable line (%(error)s)"),
+    "column_count": gettext_noop("%(count)s column(s) instead of %(expected)s"),
+    "partner_ref_empty": gettext_noop("partner_ref is empty"),
+    "unknown_partner": gettext_noop("unknown partner %(ref)s"),
+    "bad_month": gettext_noop("bad month %(month)s (expected YYYY-MM)"),
+    "unknown_category": gettext_noop("unknown category %(category)s (expected one of %(categories)s)"),
+    "amount_not_number": gettext_noop("amount %(amount)s is not a number"),
+    "amount_negative": gettext_noop("amount %(amount)s is negative"),
+    "amount_decimals": gettext_noop("amount %(amount)s has more than two decimals"),
+    "amount_too_large": gettext_noop("amount %(amount)s is too large"),
+    "duplicate_line": gettext_noop(
+        "%(ref)s %(month)s %(category)s appears twice in the file (first on line %(first)s)"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class LineError:
     line: int
-    message: str
+    code: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """In English, whatever the active language: for scripts, logs and the stored record."""
+        return MESSAGES[self.code] % self.params
+
+    def text(self) -> str:
+        """In the active language."""
+        return gettext(MESSAGES[self.code]) % self.params
+
+    def as_json(self) -> dict:
+        return {"line": self.line, "code": self.code, "params": self.params, "message": self.message}
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return gettext("line %(line)s: %(message)s") % {"line": self.line, "message": self.text()}
+
+
+def import_error_text(error: dict) -> str:
+    """A stored error (``RevenueImport.errors``) in the active language; records written before errors
+    had codes keep their English message."""
+    template = MESSAGES.get(error.get("code", ""))
+    if template is None:
+        return error.get("message", "")
+    try:
+        return gettext(template) % error.get("params", {})
+    except (KeyError, TypeError, ValueError):
+        return error.get("message", "")
 
 
 @dataclass
@@ -81,37 +129,44 @@ def parse_amount(text: str) -> Decimal:
     return Decimal(value)
 
 
-def _check_line(values: dict, refs: dict[str, int]) -> tuple[tuple | None, list[str]]:
+def _check_line(values: dict, refs: dict[str, int]) -> tuple[tuple | None, list[tuple[str, dict]]]:
     problems = []
     ref = values["partner_ref"].strip()
     partner_id = refs.get(ref)
     if not ref:
-        problems.append("partner_ref is empty")
+        problems.append(("partner_ref_empty", {}))
     elif partner_id is None:
-        problems.append(f"unknown partner {ref!r}")
+        problems.append(("unknown_partner", {"ref": repr(ref)}))
     month = None
     match = MONTH.match(values["month"].strip())
     if match and 1 <= int(match.group(2)) <= 12:
         month = dt.date(int(match.group(1)), int(match.group(2)), 1)
     else:
-        problems.append(f"bad month {values['month'].strip()!r} (expected YYYY-MM)")
+        problems.append(("bad_month", {"month": repr(values["month"].strip())}))
     category = values["category"].strip().lower()
     if category not in RevenueCategory.values:
         problems.append(
-            f"unknown category {values['category'].strip()!r} (expected one of {', '.join(RevenueCategory.values)})"
+            (
+                "unknown_category",
+                {
+                    "category": repr(values["category"].strip()),
+                    "categories": ", ".join(RevenueCategory.values),
+                },
+            )
         )
     amount = None
     try:
         amount = parse_amount(values["amount"])
     except InvalidOperation:
-        problems.append(f"amount {values['amount'].strip()!r} is not a number")
+        problems.append(("amount_not_number", {"amount": repr(values["amount"].strip())}))
     else:
+        shown = {"amount": values["amount"].strip()}
         if amount < 0:
-            problems.append(f"amount {values['amount'].strip()} is negative")
+            problems.append(("amount_negative", shown))
         elif amount != amount.quantize(Decimal("0.01")):
-            problems.append(f"amount {values['amount'].strip()} has more than two decimals")
+            problems.append(("amount_decimals", shown))
         elif amount >= Decimal("1e10"):
-            problems.append(f"amount {values['amount'].strip()} is too large")
+            problems.append(("amount_too_large", shown))
     if problems:
         return None, problems
     return (partner_id, month, category, amount), []
@@ -134,8 +189,8 @@ def revenue_import(
     record = RevenueImport.objects.create(tenant=tenant, filename=filename[:255], created_by=by)
     result = ImportResult(record=record)
 
-    def error(line: int, message: str):
-        err = LineError(line, message)
+    def error(line: int, code: str, **params):
+        err = LineError(line, code, params)
         result.error_count += 1
         if len(result.errors) < KEPT_ERRORS:
             result.errors.append(err)
@@ -154,7 +209,7 @@ def revenue_import(
         pass
     record.lines = result.lines
     record.error_count = result.error_count
-    record.errors = [{"line": e.line, "message": e.message} for e in result.errors]
+    record.errors = [e.as_json() for e in result.errors]
     record.status = RevenueImport.Status.REJECTED if result.error_count else RevenueImport.Status.IMPORTED
     record.finished_at = timezone.now()
     record.save(update_fields=["lines", "error_count", "errors", "status", "finished_at"])
@@ -168,13 +223,13 @@ def _stage(tenant, stream, record, result, error, on_bytes) -> None:
     try:
         header_line = text.readline()
     except UnicodeDecodeError:
-        error(1, "the file is not UTF-8 text")
+        error(1, "not_utf8")
         return
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter), [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        error(1, f"missing column(s) {', '.join(missing)}; the header must name {', '.join(COLUMNS)}")
+        error(1, "missing_columns", missing=", ".join(missing), columns=", ".join(COLUMNS))
         return
     index = {c: header.index(c) for c in COLUMNS}
     refs = dict(Partner.objects.filter(tenant=tenant).values_list("external_ref", "pk"))
@@ -187,21 +242,21 @@ def _stage(tenant, stream, record, result, error, on_bytes) -> None:
         except StopIteration:
             break
         except UnicodeDecodeError:
-            error(line_no + 1, "the line is not UTF-8 text")
+            error(line_no + 1, "line_not_utf8")
             break
         except csv.Error as exc:
-            error(reader.line_num + 1, f"unreadable line ({exc})")
+            error(reader.line_num + 1, "unreadable_line", error=str(exc))
             break
         line_no = reader.line_num + 1  # the header was line 1, read before this reader started
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, often at the end of exports
         result.lines += 1
         if len(cells) < len(header):
-            error(line_no, f"{len(cells)} column(s) instead of {len(header)}")
+            error(line_no, "column_count", count=len(cells), expected=len(header))
             continue
         parsed, problems = _check_line({c: cells[i] for c, i in index.items()}, refs)
-        for problem in problems:
-            error(line_no, problem)
+        for code, params in problems:
+            error(line_no, code, **params)
         if parsed:
             # Valid lines are staged even when others are bad, so that duplicates are reported too.
             partner_id, month, category, amount = parsed
@@ -245,8 +300,11 @@ def _report_duplicates(record, error) -> None:
             continue
         error(
             row["line"],
-            f"{row['partner__external_ref']} {row['month']:%Y-%m} {row['category']} "
-            f"appears twice in the file (first on line {first_line[key]})",
+            "duplicate_line",
+            ref=row["partner__external_ref"],
+            month=f"{row['month']:%Y-%m}",
+            category=row["category"],
+            first=first_line[key],
         )
 
 

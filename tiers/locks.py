@@ -12,6 +12,7 @@ import tempfile
 from contextlib import contextmanager
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 # First key of the advisory lock pair: "regrade" for this application; the second is the tenant id.
 ADVISORY_NAMESPACE = 0x7E9_0001
@@ -22,7 +23,9 @@ class RegradeInProgress(Exception):
 
 
 def _message(tenant) -> str:
-    return f"A regrade of {tenant.slug} is already running; wait for it to finish and run this again."
+    return _("A regrade of %(tenant)s is already running; wait for it to finish and run this again.") % {
+        "tenant": tenant.slug
+    }
 
 
 @contextmanager

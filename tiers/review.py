@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partnerportal.tenancy import tenant_scope
 
@@ -36,7 +37,10 @@ def proposal_apply(
     with tenant_scope(tenant), regrade_lock(tenant):
         evaluation.refresh_from_db()
         if evaluation.status != Evaluation.Status.PROPOSED:
-            raise RegradeError(f"The evaluation of {evaluation.evaluation_date} is not awaiting approval.")
+            raise RegradeError(
+                _("The evaluation of %(date)s is not awaiting approval.")
+                % {"date": evaluation.evaluation_date}
+            )
         entry_tier = Tier.objects.filter(tenant=tenant).order_by("rank").first()
         now = timezone.now()
         if evaluation.approved_at is None:  # from here on, no more overrides

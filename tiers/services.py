@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerportal.emails import partner_admin_emails, partner_email
+from partnerportal.emails import Recipient, partner_admin_emails, partner_emails
 from partnerportal.models import Membership, Partner, Tenant
 
 from .calendar import is_evaluation_date
@@ -44,22 +44,30 @@ def evaluation_run(
     if not is_evaluation_date(tenant, evaluation_date):
         months = ", ".join(str(m) for m in sorted(tenant.evaluation_months))
         raise RegradeError(
-            f"{evaluation_date} is not an evaluation date of {tenant.slug}: "
-            f"use the first day of one of the months {months}."
+            _(
+                "%(date)s is not an evaluation date of %(tenant)s: use the first day of one of the months %(months)s."
+            )
+            % {"date": evaluation_date, "tenant": tenant.slug, "months": months}
         )
     if not dry_run:
         latest = evaluation_latest_applied(tenant=tenant)
         if latest and evaluation_date < latest:
             # Applying it would write an older result over the current tiers; a dry run replays it.
             raise RegradeError(
-                f"{evaluation_date} is before the latest applied evaluation of {tenant.slug} ({latest}): "
-                "applying it would take tiers back in time. Replay it with a dry run instead."
+                _(
+                    "%(date)s is before the latest applied evaluation of %(tenant)s (%(latest)s): "
+                    "applying it would take tiers back in time. Replay it with a dry run instead."
+                )
+                % {"date": evaluation_date, "tenant": tenant.slug, "latest": latest}
             )
         pending = evaluation_awaiting_approval(tenant=tenant)
         if pending and pending.evaluation_date != evaluation_date:
             raise RegradeError(
-                f"The evaluation of {pending.evaluation_date} of {tenant.slug} awaits approval: approve or "
-                "discard it in the back-office first."
+                _(
+                    "The evaluation of %(date)s of %(tenant)s awaits approval: approve or discard it in the "
+                    "back-office first."
+                )
+                % {"date": pending.evaluation_date, "tenant": tenant.slug}
             )
 
     result = regrade(
@@ -203,9 +211,10 @@ def assessment_notify(*, assessment_ids: list[int]) -> int:
     )
     admins = partner_admin_emails(partner_ids={a.partner_id for a in assessments})
     messages = [
-        _tier_change_email(assessment=assessment, to=email)
+        message
         for assessment in assessments
-        for email in admins.get(assessment.partner_id, [])
+        for recipient in admins.get(assessment.partner_id, [])
+        for message in _tier_change_emails(assessment=assessment, to=recipient)
     ]
     if messages:
         with get_connection() as connection:
@@ -213,9 +222,9 @@ def assessment_notify(*, assessment_ids: list[int]) -> int:
     return len(messages)
 
 
-def _tier_change_email(*, assessment: Assessment, to: str) -> EmailMultiAlternatives:
+def _tier_change_emails(*, assessment: Assessment, to: Recipient) -> list[EmailMultiAlternatives]:
     up = assessment.previous_tier is None or assessment.applied_tier.rank > assessment.previous_tier.rank
-    return partner_email(
+    return partner_emails(
         partner=assessment.partner,
         template="emails/tier_changed",
         context={"assessment": assessment, "up": up},

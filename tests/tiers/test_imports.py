@@ -190,7 +190,12 @@ def test_every_bad_line_is_reported_not_only_the_first(dstny, refs):
     with scopes_disabled():
         record = RevenueImport.objects.get()
     assert (record.status, record.lines, record.error_count) == (RevenueImport.Status.REJECTED, 7, 9)
-    assert record.errors[0] == {"line": 2, "message": "unknown partner 'NOPE'"}
+    assert record.errors[0] == {
+        "line": 2,
+        "code": "unknown_partner",
+        "params": {"ref": "'NOPE'"},
+        "message": "unknown partner 'NOPE'",  # English, for scripts
+    }
 
 
 def test_the_same_partner_month_and_category_twice_is_reported_on_the_second_line(dstny, refs):

@@ -2,6 +2,7 @@ import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
@@ -38,7 +39,14 @@ class Command(BaseCommand):
         def on_error(error):
             progress.console.print(f"{file}: {error}", markup=False, soft_wrap=True)
 
-        with progress, open(file, "rb") as handle, tenant_scope(tenant):
+        # The error lines are for the tenant's people, in its language; the summary lines below are the
+        # command's contract with scripts and stay as they are.
+        with (
+            progress,
+            open(file, "rb") as handle,
+            tenant_scope(tenant),
+            translation.override(tenant.default_language),
+        ):
             task = progress.add_task(f"Importing {os.path.basename(file)}", total=size)
             result = revenue_import(
                 tenant=tenant,

@@ -5,6 +5,7 @@ import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -86,7 +87,8 @@ class Command(BaseCommand):
                 disable=verbosity == 0 or not sys.stderr.isatty(),
             )
             try:
-                with progress:
+                # A refusal (RegradeError, RegradeInProgress) is worded in the tenant's language.
+                with progress, translation.override(tenant.default_language):
                     task = progress.add_task(f"Grading {tenant.slug} at {evaluation_date}", total=total)
                     result = evaluation_run(
                         tenant=tenant,
