@@ -404,15 +404,13 @@ def regrade(
                         for (_, row), assessment_id in zip(graded, assessment_ids, strict=True)
                         if row.changed and not propose
                     ]
-                    if changes:
+                    if any(change.old_tier_id is not None for change in changes):
+                        # Changes of a tier the partner had; a first tier is no change (see the writer).
                         tier_history_record(
-                            context=context,
-                            low=min(assessment_ids),
-                            high=max(assessment_ids),
-                            entry_tier_id=grader.lowest.id,
+                            context=context, low=min(assessment_ids), high=max(assessment_ids)
                         )
-                        if on_changes:
-                            on_changes(changes)
+                    if changes and on_changes:
+                        on_changes(changes)
                 if on_chunk:
                     on_chunk(len(graded))
                 reset_queries()  # with DEBUG on, Django would keep every chunk's SQL

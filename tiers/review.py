@@ -71,16 +71,11 @@ def proposal_apply(
                     for assessment_id, partner_id, previous_id, applied_id in written
                     if applied_id != (previous_id or entry_tier.pk)
                 ]
-                if changes:
-                    assessment_ids = [change.assessment_id for change in changes]
-                    tier_history_record(
-                        context=context,
-                        low=min(assessment_ids),
-                        high=max(assessment_ids),
-                        entry_tier_id=entry_tier.pk,
-                    )
-                    if on_changes:
-                        on_changes(changes)
+                moved = [change.assessment_id for change in changes if change.old_tier_id is not None]
+                if moved:
+                    tier_history_record(context=context, low=min(moved), high=max(moved))
+                if changes and on_changes:
+                    on_changes(changes)
         with transaction.atomic():
             counts = dict.fromkeys(Assessment.Movement.values, 0)
             counts.update(

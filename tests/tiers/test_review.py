@@ -2,8 +2,9 @@
 (ProposedAssessment), a manager overrides single partners with a reason and approves it as a whole, and
 only then do the tiers apply, with the tier_changed signal, the e-mails and the history of a normal run.
 
-Tenants A and B of ``world`` with the Dstny ladder (``programmes``); A is in review mode. A's partner has
-Business revenue in January–June 2026 (evaluated on 1 July 2026), A's other partner Access revenue.
+Tenants A and B of ``world`` with the Dstny ladder (``programmes``); A is in review mode. A's partners are
+at Starter since 1 January 2026 (nothing before); A's partner has Business revenue in January–June 2026
+(evaluated on 1 July 2026), A's other partner Access revenue.
 """
 
 import datetime as dt
@@ -16,7 +17,15 @@ from django_scopes import scopes_disabled
 
 from partnerportal.tenancy import tenant_scope
 from tests.tiers.factories import GradingPolicyFactory, add_revenue
-from tests.tiers.helpers import JANUARY_2027, JULY_2026, assessment_of, evaluate, evaluation_of, tier_of
+from tests.tiers.helpers import (
+    JANUARY_2026,
+    JANUARY_2027,
+    JULY_2026,
+    assessment_of,
+    evaluate,
+    evaluation_of,
+    tier_of,
+)
 from tiers import services, tasks
 from tiers.grading import RegradeError
 from tiers.models import Assessment, Evaluation, PartnerTier, ProposedAssessment, Tier
@@ -47,6 +56,7 @@ def proposal_of(partner) -> ProposedAssessment:
 @pytest.fixture
 def review(world, programmes):
     GradingPolicyFactory(tenant=world.a.tenant, evaluation_review=True)
+    evaluate(world.a.tenant, JANUARY_2026, review=False)  # history from before review mode: Starter
     add_revenue(world.a.partner, "1500")  # Business
     add_revenue(world.a.other_partner, "600")  # Access
     add_revenue(world.b.partner, "1500")
@@ -91,8 +101,9 @@ def test_a_due_evaluation_is_stored_as_a_proposal_and_changes_no_tier(
     assert proposal_of(world.a.partner).applied_tier.code == "business"
     assert proposal_of(world.a.other_partner).applied_tier.code == "access"
     with scopes_disabled():
-        assert not Assessment.objects.filter(tenant=world.a.tenant).exists()
-        assert not PartnerTier.objects.filter(tenant=world.a.tenant).exists()
+        assert not Assessment.objects.filter(tenant=world.a.tenant, evaluation_date=JULY_2026).exists()
+        current = PartnerTier.objects.filter(tenant=world.a.tenant).values_list("tier__code", flat=True)
+        assert set(current) == {"starter"}
         assert not PartnerTier.history.filter(tenant=world.a.tenant).exists()
     assert received == [] and mailoutbox == []
 
@@ -155,7 +166,7 @@ def test_approving_applies_every_tier_with_the_signal_the_emails_and_the_history
     assert (history.history_user, history.tier.code, history.history_type) == (
         world.a.manager,
         "business",
-        "+",
+        "~",
     )
     assert history.history_change_reason == "computed"
 
@@ -208,10 +219,11 @@ def test_an_override_after_the_approval_is_refused(world, proposed):
     with scopes_disabled():
         Evaluation.objects.filter(pk=proposed.pk).update(status=Evaluation.Status.PROPOSED)  # a stale page
         stale = ProposedAssessment(pk=1, evaluation=proposed, tenant=world.a.tenant)
-    with tenant_scope(world.a.tenant), pytest.raises(ValidationError, match="no longer awaiting approval"):
+    with tenant_scope(world.a.tenant), pytest.raises(ValidationError) as refused:
         services.proposal_override(
             proposal=stale, tier=proposed_tiers(world)["starter"], reason="Too late", by=world.a.manager
         )
+    assert refused.value.code == "not_proposed"
 
 
 def test_discarding_drops_the_proposal_so_that_it_is_computed_again(world, proposed):
@@ -219,7 +231,7 @@ def test_discarding_drops_the_proposal_so_that_it_is_computed_again(world, propo
         services.evaluation_discard(evaluation=proposed)
 
     with scopes_disabled():
-        assert not Evaluation.objects.filter(tenant=world.a.tenant).exists()
+        assert not Evaluation.objects.filter(tenant=world.a.tenant, evaluation_date=JULY_2026).exists()
         assert not ProposedAssessment.objects.exists()
     assert evaluate(world.a.tenant, JULY_2026).proposed
 
@@ -232,9 +244,9 @@ def test_the_manager_sees_every_partners_current_and_proposed_tier(world, propos
 
     assert response.status_code == 200
     rows = list(response.context["page"].object_list)
-    assert {(row.partner_id, row.previous_tier, row.applied_tier.code) for row in rows} == {
-        (world.a.partner.pk, None, "business"),
-        (world.a.other_partner.pk, None, "access"),
+    assert {(row.partner_id, row.previous_tier.code, row.applied_tier.code) for row in rows} == {
+        (world.a.partner.pk, "starter", "business"),
+        (world.a.other_partner.pk, "starter", "access"),
     }
     html = response.content.decode()
     assert world.a.partner.legal_name in html and world.b.partner.legal_name not in html
@@ -298,7 +310,7 @@ def test_a_manager_of_another_tenant_can_neither_see_nor_approve_nor_override(
 
     assert evaluation_of(world.a.tenant).status == Evaluation.Status.PROPOSED
     assert proposal_of(world.a.partner).applied_tier.code == "business"
-    assert tier_of(world.a.partner) is None
+    assert tier_of(world.a.partner).code == "starter"
 
 
 def test_review_mode_off_applies_as_before(world, programmes):
