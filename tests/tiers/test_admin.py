@@ -77,8 +77,8 @@ def test_a_rejected_upload_shows_every_error_with_its_line_and_imports_nothing(w
     assert response.status_code == 400
     html = response.content.decode()
     assert "Le fichier a été rejeté et rien n’a été importé" in html
-    assert "<tr><td>3</td><td>unknown partner &#x27;NOPE&#x27;</td></tr>" in html
-    assert "<tr><td>4</td><td>amount -3 is negative</td></tr>" in html
+    assert "<tr><td>3</td><td>partenaire inconnu &#x27;NOPE&#x27;</td></tr>" in html  # the manager's language
+    assert "<tr><td>4</td><td>le montant -3 est négatif</td></tr>" in html
     assert ledger() == before
     with scopes_disabled():
         assert RevenueImport.objects.get().status == RevenueImport.Status.REJECTED
@@ -90,7 +90,7 @@ def test_a_partner_of_another_tenant_cannot_be_imported_from_this_ones_back_offi
     )
 
     assert response.status_code == 400
-    assert f"unknown partner &#x27;{world.b.partner.external_ref}&#x27;" in response.content.decode()
+    assert f"partenaire inconnu &#x27;{world.b.partner.external_ref}&#x27;" in response.content.decode()
     assert ledger() == []
 
 

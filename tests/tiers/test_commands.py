@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_scopes import scopes_disabled
 
+from partnerportal.models import Tenant
 from tests.partnerportal.factories import TenantFactory
 from tests.tiers.factories import add_revenue
 from tests.tiers.helpers import JULY_2026, assessment_of, evaluation_of, snapshot, tier_of
@@ -27,6 +28,12 @@ def regrade(*args: str) -> str:
     out = io.StringIO()
     call_command("regrade", *args, stdout=out)
     return out.getvalue()
+
+
+def in_english(tenant) -> None:
+    """The commands word their refusals and error lines in the tenant's language (French for dstny);
+    these tests read the English ones (tests/tiers/test_error_language.py reads the French)."""
+    Tenant.objects.filter(pk=tenant.pk).update(default_language="en")
 
 
 def summary_of(output: str) -> dict[str, int]:
@@ -118,6 +125,8 @@ def test_regrade_twice_says_the_evaluation_is_already_done(dstny, three_partners
 
 @pytest.mark.parametrize("day", ["2026-03-01", "2026-07-02", "2026-12-31"])
 def test_regrade_refuses_a_date_that_is_not_an_evaluation_date(dstny, three_partners, day):
+    in_english(dstny.tenant)
+
     with pytest.raises(CommandError, match=rf"{day} is not an evaluation date of dstny: .*months 1, 7"):
         regrade("--tenant", "dstny", "--as-of", day)
 
@@ -147,7 +156,7 @@ def test_regrade_refuses_an_unknown_tenant(dstny):
 
 
 def test_regrade_refuses_a_programme_without_tiers(db):
-    TenantFactory(slug="empty")
+    TenantFactory(slug="empty", default_language="en")
 
     with pytest.raises(CommandError, match="empty has no tiers"):
         regrade("--tenant", "empty", "--as-of", "2026-07-01")
@@ -181,6 +190,7 @@ def test_import_revenue_rejects_a_bad_file_and_names_each_line(dstny, tmp_path, 
         "DST-001;2026-02;recurring;abc\n",
         encoding="utf-8",
     )
+    in_english(dstny.tenant)
 
     with pytest.raises(CommandError, match="rejected, nothing imported: 2 error"):
         call_command("import_revenue", "--tenant", "dstny", str(path))

@@ -10,9 +10,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.utils import translation
 from django_scopes import scopes_disabled
 
-from partnerportal.models import Partner
+from partnerportal.models import Partner, Tenant
 from partnerportal.tenancy import tenant_scope
 from tests.tiers.factories import TierPinFactory, add_entries, add_revenue
 from tests.tiers.helpers import (
@@ -77,7 +78,7 @@ def test_replaying_an_older_evaluation_does_not_take_the_current_tier_back_in_ti
     evaluate(dstny.tenant)
     before = snapshot(dstny.tenant)
 
-    with pytest.raises(RegradeError, match="back in time"):
+    with translation.override("en"), pytest.raises(RegradeError, match="back in time"):
         evaluate(dstny.tenant, JANUARY_2026)
 
     assert snapshot(dstny.tenant) == before
@@ -139,7 +140,8 @@ def test_a_second_run_of_the_same_date_writes_nothing(dstny):
 def _check_refused_while_locked(dstny, lock):
     partner = dstny.partner()
     add_revenue(partner, "700")
-    with lock(dstny.tenant):
+    Tenant.objects.filter(pk=dstny.tenant.pk).update(default_language="en")  # the command's language
+    with lock(dstny.tenant), translation.override("en"):
         with pytest.raises(RegradeInProgress, match="dstny is already running"):
             evaluate(dstny.tenant)
         with pytest.raises(CommandError, match="already running; wait for it to finish"):

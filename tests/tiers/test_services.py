@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from partnerportal.models import Membership, Partner
@@ -23,7 +24,7 @@ from tiers.tasks import notify_tier_changes
 def test_only_an_evaluation_date_of_the_tenant_can_be_applied(dstny, day):
     add_revenue(dstny.partner(), "600")
 
-    with pytest.raises(RegradeError, match="is not an evaluation date of dstny"):
+    with translation.override("en"), pytest.raises(RegradeError, match="is not an evaluation date of dstny"):
         evaluate(dstny.tenant, day)
     with scopes_disabled():
         assert not Assessment.objects.exists()
