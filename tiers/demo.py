@@ -128,15 +128,16 @@ SHOWCASE = {
     # partner@dstny.demo, Ambassadeur: Starter at 2025-07-01, up to Access at 2026-01-01 and kept at
     # 2026-07-01; about 570 € a month since, so "Mon statut" shows some 430 € to go for Business.
     "DST-00001": _t(("2024-11", 385), ("2025-10", 568)),
-    # operator@dstny.demo, Opérateur E-shop: Business, down to Access at 2026-01-01 after losing a large
-    # client in the summer of 2025, back to Business at 2026-07-01 and growing.
+    # operator@dstny.demo, Opérateur E-shop: Business at every evaluation, but it lost a large client at the
+    # turn of 2026 and fell below the 2 000 € threshold: Dstny's grace period kept it at Business on
+    # 2026-07-01, at risk, and it is climbing back (some 1 950 € a month by the autumn).
     "DST-00002": _t(
         ("2024-11", 2650),
         ("2025-05", 2500),
-        ("2025-08", 1700),
-        ("2025-12", 1800),
-        ("2026-03", 2600),
-        ("2026-10", 3400),
+        ("2025-12", 2400),
+        ("2026-02", 1600),
+        ("2026-06", 1750),
+        ("2026-10", 1950),
     ),
     # premium@dstny.demo, Ambassadeur: Premium at every evaluation, well above the 10 000 € threshold.
     "DST-00003": _t(("2024-11", 14200), ("2025-09", 15800), ("2026-10", 17400), noise=600),
