@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .admin_site import SuperuserOnlyAdminMixin, TenantAdminMixin, TenantInlineMixin
@@ -93,7 +94,7 @@ class MembershipInline(TenantInlineMixin, admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
+class PartnerAdmin(TenantAdminMixin, SimpleHistoryAdmin):
     # Narrow enough for the admin's layout once the apps add their columns (tier, duties); the plan, join
     # date and city are filters, search fields and on the page.
     list_display = ["legal_name", "external_ref", "partner_type", "status", "channel_manager"]
