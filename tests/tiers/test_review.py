@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from partnerportal.tenancy import tenant_scope
@@ -114,7 +115,7 @@ def test_running_it_again_writes_nothing_and_the_next_evaluation_waits_for_the_a
     assert again.already_done and again.proposed
     with scopes_disabled():
         assert ProposedAssessment.objects.count() == 2
-    with pytest.raises(RegradeError, match="awaits approval"):
+    with translation.override("en"), pytest.raises(RegradeError, match="awaits approval"):
         evaluate(world.a.tenant, JANUARY_2027)
 
 
