@@ -4,12 +4,13 @@ import datetime as dt
 
 import pytest
 from django.core.files.storage import FileSystemStorage
-from django.utils import formats, translation
+from django.utils import translation
 from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
 from documents import services
 from documents.models import Document
+from partnerportal.formatting import date_format
 from partnerportal.models import TenantDomain
 from tests.documents.factories import documents_of, pdf_of, pdf_text, stored_files
 from tests.partnerportal.factories import MembershipFactory, PartnerFactory
@@ -36,7 +37,7 @@ def pages(document: Document) -> int:
 
 def date_in(language: str, day: dt.date) -> str:
     with translation.override(language):
-        return formats.date_format(day, "DATE_FORMAT")
+        return date_format(day, "DATE_FORMAT")  # "1er juillet 2026" in French
 
 
 def squeezed(text: str) -> str:
