@@ -61,6 +61,9 @@ def test_the_page_shows_what_the_partner_has_can_claim_and_its_claims(world, cat
     assert "remplacé par BizBooster 500 €" in page  # the comparison, at Premium
     assert "SIP Trunk volume offer" not in page  # an operator's benefit
     assert 'class="compare__tier is-current"' in page
+    assert '<span class="benefit__value">500,00\xa0€</span>' in page  # money in the reader's language
+    client.cookies["django_language"] = "en"
+    assert '<span class="benefit__value">€500.00</span>' in client.get(LIST).content.decode()
 
 
 def test_the_page_query_count_does_not_grow_with_the_catalogue_or_the_claims(

@@ -170,9 +170,13 @@ def test_a_forecast_is_submitted_and_shown_with_objective_and_actual(world, clie
     with scopes_disabled():
         assert SalesForecast.objects.filter(partner=world.a.partner).count() == 3
     assert reload(f).state == FulfilmentState.APPROVED
-    page = client.get(reverse("obligations:forecasts")).content.decode().replace("\xa0", " ")
-    assert "<td>1 500 €</td>" in page  # the quarter's forecast, all product lines
-    assert "<td>1 234 €</td>" in page  # the actual, from the revenue ledger
+    page = client.get(reverse("obligations:forecasts")).content.decode()
+    assert "<td>1\xa0500\xa0€</td>" in page  # the quarter's forecast, all product lines
+    assert "<td>1\xa0234\xa0€</td>" in page  # the actual, from the revenue ledger
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("obligations:forecasts")).content.decode()
+    assert "<td>€1,500</td>" in page and "<td>€1,234</td>" in page
+    assert "€1,234.00</title>" in page  # the chart's bar says the amount in cents
 
 
 @pytest.mark.parametrize(
