@@ -161,7 +161,10 @@ def _decide(
         targets.update(state=to, fulfilled_at=now)
     else:
         targets.update(state=to, decided_at=now, decided_by=by, **values)
-    history_record_update(model=Claim, ids=ids, by=by)  # update() leaves no history of its own
+    # update() leaves no history of its own. A person's decisions are recorded; the refusals of a lapsed
+    # tier are the job's, and their reason says so.
+    if by is not None:
+        history_record_update(model=Claim, ids=ids, by=by)
     by_tenant: dict[int, list[int]] = defaultdict(list)
     for pk, tenant_id in rows:
         by_tenant[tenant_id].append(pk)

@@ -10,7 +10,8 @@ The user is recorded by ``simple_history.middleware.HistoryRequestMiddleware`` f
 the admin; set-based writes record it themselves (tiers.writers).
 """
 
-from django.db import models
+from django.db import connection, models
+from django.utils import timezone
 from django_scopes import ScopedManager, get_scope
 from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
@@ -45,7 +46,25 @@ def tenant_history(**options) -> HistoricalRecords:
 
 def history_record_update(*, model: type[models.Model], ids: list[int], by=None, reason: str = "") -> None:
     """History records ("changed", by ``by``) of the rows ``ids`` after a set-based ``update()``, which
-    sends no signal: one read of the rows as they now are and one bulk insert, whatever their number."""
-    if ids:
-        rows = list(model._base_manager.filter(pk__in=ids))
-        model.history.bulk_history_create(rows, update=True, default_user=by, default_change_reason=reason)
+    sends no signal: one INSERT … SELECT of the rows as they now are, whatever their number (in batches of
+    500 ids)."""
+    history = model.history.model
+    fields = [field.name for field in history.tracked_fields]
+    target = [history._meta.get_field(name).column for name in fields]
+    source = [model._meta.get_field(name).column for name in fields]
+    ops = connection.ops
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {history._meta.db_table} ({', '.join(target)}, history_date, "
+                "history_change_reason, history_type, history_user_id) "
+                f"SELECT {', '.join(source)}, %s, %s, '~', %s FROM {model._meta.db_table} "
+                f"WHERE {model._meta.pk.column} IN ({', '.join(['%s'] * len(batch))})",
+                [
+                    ops.adapt_datetimefield_value(timezone.now()),
+                    reason or None,
+                    by.pk if by else None,
+                    *batch,
+                ],
+            )
