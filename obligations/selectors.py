@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 
 from partnerportal.models import Partner, Tenant
 from tiers.calendar import window_for
-from tiers.grading import qualifying_categories
+from tiers.catalogue import qualifying_categories_cached
 from tiers.models import RevenueEntry, Tier
 from tiers.selectors import tier_on
 
@@ -333,18 +333,19 @@ class QuarterFigures:
     forecasts: dict[str, Decimal] = field(default_factory=dict)
 
 
-def plan_quarters(*, partner: Partner, year: int, today: dt.date) -> list[QuarterFigures]:
+def plan_quarters(
+    *, partner: Partner, year: int, today: dt.date, objectives: dict[tuple[int, str], Decimal] | None = None
+) -> list[QuarterFigures]:
     """Objective, forecast and actual per quarter of ``year``, all product lines together.
 
     The revenue ledger has no product line, so the actual is the partner's qualifying revenue (the
     grading policy's categories) over the quarter's three months, compared with the totals of objectives
-    and forecasts. Three queries.
+    and forecasts. Three queries (two when the caller already read ``objectives``).
     """
-    objectives, forecasts = (
-        plan_objectives(partner=partner, year=year),
-        forecast_amounts(partner=partner, year=year),
-    )
-    categories = qualifying_categories(tenant=partner.tenant)
+    if objectives is None:
+        objectives = plan_objectives(partner=partner, year=year)
+    forecasts = forecast_amounts(partner=partner, year=year)
+    categories = qualifying_categories_cached(partner.tenant)  # the portal's page: the cached catalogue
     by_month = dict(
         RevenueEntry.objects.filter(partner=partner, month__year=year, category__in=categories)
         .values("month")

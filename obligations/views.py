@@ -237,10 +237,12 @@ class PlanView(PartnerMemberRequiredMixin, TemplateView):
         today = self.request.tenant.today()
         year = _year(self.request, today)
         plan = selectors.plan_get(partner=self.partner, year=year)
+        objectives = selectors.plan_objectives(partner=self.partner, year=year)
         if form is None:
-            objectives = selectors.plan_objectives(partner=self.partner, year=year)
             form = PlanForm(initial=PlanForm.initial_from(objectives, plan.notes if plan else ""))
-        quarters = selectors.plan_quarters(partner=self.partner, year=year, today=today)
+        quarters = selectors.plan_quarters(
+            partner=self.partner, year=year, today=today, objectives=objectives
+        )
         return super().get_context_data(
             year=year,
             years=[today.year - 1, today.year, today.year + 1],

@@ -9,12 +9,13 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
+from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import SingleTableMixin
 
 from . import activity, selectors, services
@@ -32,6 +33,13 @@ class PartnerMemberRequiredMixin(LoginRequiredMixin):
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
+            if request.htmx:
+                # The session ended while the page was open: send the whole page to the sign-in, not a
+                # sign-in form swapped into a card.
+                current = request.htmx.current_url_abs_path or request.get_full_path()
+                return HttpResponseClientRedirect(
+                    f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': current})}"
+                )
             return self.handle_no_permission()
         if request.partner is None:
             return redirect("admin:index")

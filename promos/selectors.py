@@ -18,7 +18,7 @@ from partnerportal import formatting
 from partnerportal.entitlements import money
 from partnerportal.models import Partner
 from tiers.calendar import add_months
-from tiers.grading import qualifying_categories
+from tiers.catalogue import next_tier_cached, qualifying_categories_cached
 from tiers.models import RevenueEntry, Tier
 from tiers.selectors import tier_on
 
@@ -93,7 +93,7 @@ def quarter_before(day: dt.date) -> tuple[dt.date, dt.date]:
 def quarter_revenue(*, partner: Partner, as_of: dt.date) -> dict[str, Decimal]:
     """The partner's orders taken and graded revenue in the quarter before ``as_of`` (two sums, one query)."""
     start, end = quarter_before(as_of)
-    graded = set(qualifying_categories(tenant=partner.tenant))
+    graded = set(qualifying_categories_cached(partner.tenant))
     totals = dict(
         RevenueEntry.objects.filter(partner=partner, month__gte=start, month__lte=end)
         .values("category")
@@ -167,7 +167,7 @@ def promotion_standing(*, partner: Partner, as_of: dt.date | None = None) -> Sta
     as_of = as_of or partner.tenant.today()
     tier = tier_on(partner=partner, day=as_of)
     rank = tier.rank if tier else -1
-    next_tier = Tier.objects.filter(tenant=partner.tenant, rank__gt=rank).order_by("rank").first()
+    next_tier = next_tier_cached(partner.tenant, rank)
     quarter = quarter_before(as_of)
     revenue = None
     statuses = []

@@ -42,12 +42,14 @@ def catalogue_for(tenant: Tenant) -> Catalogue:
         catalogue = cache.get(_key(tenant.pk))
         if catalogue is None:
             grader = Grader(tenant)
-            thresholds: dict[int, list[Threshold]] = {}
-            for threshold in Threshold.objects.filter(tenant=tenant):
-                threshold.tier = grader.tiers[threshold.tier_id]
-                thresholds.setdefault(threshold.partner_type_id, []).append(threshold)
-            for rows in thresholds.values():
-                rows.sort(key=lambda t: t.tier.rank)
+            # The grader read the thresholds already (highest first): the same rows, lowest tier first.
+            thresholds = {
+                type_id: [
+                    Threshold(tenant=tenant, partner_type_id=type_id, tier=tier, minimum_monthly=minimum)
+                    for minimum, tier in sorted(bars, key=lambda bar: bar[1].rank)
+                ]
+                for type_id, bars in grader.thresholds.items()
+            }
             catalogue = Catalogue(grader=grader, thresholds=thresholds)
             cache.set(_key(tenant.pk), catalogue, TTL_SECONDS)
         return catalogue
@@ -70,3 +72,24 @@ def _catalogue_changed(sender, instance, **kwargs):
 def _tenant_changed(sender, instance, **kwargs):
     if instance.pk:
         forget(instance.pk)
+
+
+def qualifying_categories_cached(tenant: Tenant) -> list[str]:
+    """The ledger categories that count towards the basis, from the cached catalogue (portal pages)."""
+    from .grading import RegradeError, qualifying_categories
+
+    try:
+        return catalogue_for(tenant).grader.categories
+    except RegradeError:  # no tiers yet: the policy alone
+        return qualifying_categories(tenant=tenant)
+
+
+def next_tier_cached(tenant: Tenant, rank: int) -> Tier | None:
+    """The tier just above ``rank`` (None at the top, or without tiers), from the cached catalogue."""
+    from .grading import RegradeError
+
+    try:
+        ladder = catalogue_for(tenant).grader.ladder
+    except RegradeError:
+        return None
+    return next((tier for tier in ladder if tier.rank > rank), None)

@@ -460,3 +460,16 @@ def test_team_query_count_does_not_grow_with_the_team(
 
     assert response.status_code == 200
     assert len(response.context["table"].rows) == 2 + extra_people
+
+
+def test_an_htmx_request_after_the_session_ended_sends_the_page_to_the_sign_in(world, client_for):
+    client = client_for(world.a.tenant)  # nobody signed in
+    response = client.post(
+        "/benefits/1/claim/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://{world.a.host}/benefits/?page=2",
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fbenefits%2F%3Fpage%3D2"
+    assert response.content == b""

@@ -102,3 +102,25 @@ def test_the_simulator_uses_only_the_signed_in_partners_figures(world, graded, c
     add_revenue(world.a.other_partner, "50000", months=10)
     response, _ = simulate(client_for(world.a.tenant, world.a.admin), "0")
     assert response.context["simulation"].run_rate == Decimal("737.00")
+
+
+def test_a_saved_quote_leads_to_the_simulator_with_its_monthly_total(world, graded, client_for):
+    from promos.models import Quote
+
+    with scopes_disabled():
+        quote = Quote.objects.create(
+            tenant=world.a.tenant,
+            partner=world.a.partner,
+            reference="Q-TEST-1",
+            priced_on=dt.date(2026, 11, 20),
+            monthly_total=Decimal("300.00"),
+            one_off_total=Decimal("0"),
+        )
+    client = client_for(world.a.tenant, world.a.admin)
+
+    detail = client.get(reverse("promos:quote-detail", args=[quote.pk])).content.decode()
+
+    link = f"{STATUS}?extra=300.00#simulator"
+    assert f'href="{link}"' in detail
+    response, _ = simulate(client, "300.00")
+    assert response.context["simulation"].reached.evaluation_date == dt.date(2027, 7, 1)
