@@ -39,9 +39,21 @@ class TenantHistoricalModel(models.Model):
         abstract = True
 
 
+class TenantHistoricalRecords(HistoricalRecords):
+    def post_save(self, instance, created, using=None, **kwargs):
+        # The record copies every field: an instance loaded with only() would read each missing one in a
+        # query of its own, so they are read together first.
+        deferred = instance.get_deferred_fields()
+        if deferred and not kwargs.get("raw", False):
+            instance.refresh_from_db(fields=list(deferred), using=using)
+        super().post_save(instance, created, using=using, **kwargs)
+
+
 def tenant_history(**options) -> HistoricalRecords:
     """``HistoricalRecords`` for a model with a ``tenant`` foreign key, its records scoped by it."""
-    return HistoricalRecords(bases=[TenantHistoricalModel], history_manager=ScopedHistoryManager, **options)
+    return TenantHistoricalRecords(
+        bases=[TenantHistoricalModel], history_manager=ScopedHistoryManager, **options
+    )
 
 
 def history_record_update(*, model: type[models.Model], ids: list[int], by=None, reason: str = "") -> None:

@@ -227,7 +227,9 @@ def _month_rows(seed: int, partner: dict, trajectory: Trajectory, month: dt.date
 
 
 # Dstny keeps a partner that falls below its tier for one more evaluation (flagged at risk); OpenIP signs
-# its evaluations off (review mode), so its latest due evaluation waits in the back-office as a proposal.
+# its evaluations off (review mode): its history is applied as it was, and the next evaluation, or one its
+# manager runs from the back-office, waits there as a proposal. (Leaving the latest due one unapproved
+# would let OpenIP's diplomas, valid until the next evaluation, lapse.)
 REVIEW_SETTINGS = {
     "dstny": {"evaluation_review": False, "grace_evaluations": 1},
     "openip": {"evaluation_review": True, "grace_evaluations": 0},
@@ -355,9 +357,8 @@ def tiers_demo_evaluate(context: DemoContext) -> str:
     next one) and e-mails the partners whose tier changed after each commit. Evaluations already finished
     are left alone (``evaluation_run`` would write nothing for them anyway), and a date before the latest
     finished evaluation is never applied late: that would take the partners' current tiers back in time.
-    In review mode the past evaluations are history, applied as they were; the latest due one is left as
-    a proposal for the demo manager, and a proposal left by an earlier load is approved once a later
-    evaluation is due.
+    In review mode the past evaluations are history, applied as they were (a proposal found, from a
+    manager's run, is approved).
     """
     tenant, tally, ledger = context.tenant, context.tally, context.state["tiers.ledger"]
     dates = _evaluation_dates(tenant, ledger.first)
@@ -368,7 +369,7 @@ def tiers_demo_evaluate(context: DemoContext) -> str:
         )
     }
     finished = [day for day, (status, _) in existing.items() if status == Evaluation.Status.FINISHED]
-    latest_finished, applied, proposed = max(finished, default=None), 0, None
+    latest_finished, applied = max(finished, default=None), 0
     for day in dates:
         status, partners = existing.get(day, (None, 0))
         if status == Evaluation.Status.FINISHED:
@@ -378,21 +379,13 @@ def tiers_demo_evaluate(context: DemoContext) -> str:
         if latest_finished is not None and day < latest_finished:
             continue
         if status == Evaluation.Status.PROPOSED:
-            if day == dates[-1]:
-                tally["evaluation"]["unchanged"] += 1
-                continue
             evaluation_approve(evaluation=Evaluation.objects.get(tenant=tenant, evaluation_date=day), by=None)
             applied += 1
             tally["evaluation"]["updated"] += 1
             continue
-        result = evaluation_run(
-            tenant=tenant, evaluation_date=day, review=None if day == dates[-1] else False
-        )
-        tally["evaluation"]["updated" if status else "created"] += 1
-        if result.proposed:
-            proposed = day
-            continue
+        result = evaluation_run(tenant=tenant, evaluation_date=day, review=False)
         applied += 1
+        tally["evaluation"]["updated" if status else "created"] += 1
         tally["assessment"]["created"] += result.partners - partners  # those of a failed run stay
     spread = dict(
         PartnerTier.objects.filter(tenant=tenant)
@@ -401,8 +394,7 @@ def tiers_demo_evaluate(context: DemoContext) -> str:
         .values_list("tier__name", "n")
     )
     tiers_now = ", ".join(f"{row['name']} {spread.get(row['name'], 0)}" for row in TIERS)
-    awaiting = f", {proposed} awaiting approval" if proposed else ""
     return (
-        f"evaluations {', '.join(map(str, dates)) or '(none due yet)'} (applied {applied}{awaiting}); "
+        f"evaluations {', '.join(map(str, dates)) or '(none due yet)'} (applied {applied}); "
         f"tiers now: {tiers_now}"
     )
