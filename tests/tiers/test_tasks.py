@@ -128,6 +128,6 @@ def test_regrade_tenant_gives_way_to_a_run_in_progress(world, revenue):
     with regrade_lock_held_elsewhere(world.a.tenant):
         message = regrade_tenant.delay(world.a.tenant.pk, "2026-07-01").get()
 
-    assert "already running" in message
+    assert "déjà en cours" in message  # in the tenant's language (French)
     with scopes_disabled():
         assert not Evaluation.objects.filter(tenant=world.a.tenant).exists()
