@@ -10,13 +10,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from partnerportal.admin_site import TenantAdminMixin
+from partnerportal.formatting import date_format
 
 from . import services
 from .forms import BenefitAdminForm, ClaimRefuseForm

@@ -11,13 +11,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from partnerportal.admin_site import TenantAdminMixin
+from partnerportal.formatting import date_format
 
 from . import tasks
 from .forms import DocumentGenerateForm

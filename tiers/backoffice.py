@@ -16,7 +16,7 @@ import django_tables2 as tables
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -25,6 +25,7 @@ from partnerportal import dashboard
 from partnerportal.admin import partner_inlines_extend, partner_list_extend
 from partnerportal.admin_site import ReadOnlyInlineMixin
 from partnerportal.dashboard_charts import Segment, grouped_columns, stacked_bars
+from partnerportal.formatting import date_format
 from partnerportal.models import Partner, PartnerType
 
 from .calendar import add_months, next_evaluation_date, rolling_window
