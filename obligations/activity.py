@@ -44,23 +44,29 @@ def describe(row: RecentRow) -> Event | None:
 
 
 def duties_to_do(partner, today: dt.date, limit: int = 6) -> list[Todo]:
-    """The partner's open duties, soonest due first (one query)."""
-    rows = fulfilment_list(partner=partner).filter(state__in=OPEN_STATES).order_by("due_date", "pk")[:limit]
+    """The partner's open duties, soonest due first (one query, read as plain values: the home page is
+    the portal's busiest)."""
+    rows = (
+        fulfilment_list(partner=partner)
+        .filter(state__in=OPEN_STATES)
+        .order_by("due_date", "pk")
+        .values_list("pk", "state", "due_date", "duty__title", "duty__category")[:limit]
+    )
     items = []
-    for item in rows:
-        if item.state == FulfilmentState.REFUSED:
-            text = _("Send again: %(duty)s") % {"duty": item.duty.title}
-        elif item.duty.category == Category.DOCUMENT:
-            text = _("Document to sign and send: %(duty)s") % {"duty": item.duty.title}
+    for pk, state, due_date, title, category in rows:
+        if state == FulfilmentState.REFUSED:
+            text = _("Send again: %(duty)s") % {"duty": title}
+        elif category == Category.DOCUMENT:
+            text = _("Document to sign and send: %(duty)s") % {"duty": title}
         else:
-            text = item.duty.title
+            text = title
         items.append(
             Todo(
                 text=text,
-                url=reverse("obligations:fulfilment-detail", args=[item.pk]),
-                due=item.due_date,
-                overdue=item.due_date < today,
-                kind=item.duty.category,
+                url=reverse("obligations:fulfilment-detail", args=[pk]),
+                due=due_date,
+                overdue=due_date < today,
+                kind=category,
             )
         )
     return items
