@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
 from partnerportal.models import Partner, Tenant
 
@@ -52,14 +52,36 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
     grader = catalogue.grader
     today = today or tenant_today(tenant)
     window = rolling_window(tenant, today)
-    current = PartnerTier.objects.filter(partner=partner).select_related("assessment").first()
+    # One query, read as plain values: the current tier (and whether the grace period kept it) and the
+    # qualifying revenue of the window.
+    revenue_in_window = (
+        RevenueEntry.objects.filter(
+            partner=OuterRef("pk"),
+            month__gte=window.start,
+            month__lte=window.end,
+            category__in=grader.categories,
+        )
+        .order_by()
+        .values("partner")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    tier_id, since, reason, revenue = (
+        Partner.objects.filter(pk=partner.pk)
+        .annotate(window_revenue=Subquery(revenue_in_window))
+        .values_list(
+            "current_tier__tier_id",
+            "current_tier__since",
+            "current_tier__assessment__reason",
+            "window_revenue",
+        )
+        .get()
+    )
+    revenue = revenue or Decimal("0")
     months = months_counted(partner.date_joined, window)
-    revenue = RevenueEntry.objects.filter(
-        partner=partner, month__gte=window.start, month__lte=window.end, category__in=grader.categories
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
     projected = grader.computed_tier(partner.partner_type_id, revenue, months)
     thresholds = catalogue.thresholds_for(partner.partner_type_id)
-    tier = grader.tiers.get(current.tier_id, grader.lowest) if current else grader.lowest
+    tier = grader.tiers.get(tier_id, grader.lowest) if tier_id else grader.lowest
     # The next tier above the current one; when today's basis already clears it, the gap is zero and the
     # page says so ("keep it up until the next evaluation").
     next_threshold = next((t for t in thresholds if t.tier.rank > tier.rank), None)
@@ -69,7 +91,7 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
         gap = monthly_basis(max(Decimal("0"), next_threshold.minimum_monthly * months - revenue), months)
     return PartnerStatus(
         tier=tier,
-        since=current.since if current else None,
+        since=since,
         window=window,
         months=months,
         revenue=revenue,
@@ -81,9 +103,7 @@ def partner_status(*, partner: Partner, today: dt.date | None = None) -> Partner
         next_evaluation=next_evaluation_date(tenant, today),
         thresholds=thresholds,
         categories=grader.categories,
-        kept_by_grace=bool(
-            current and current.assessment and current.assessment.reason == Assessment.Reason.GRACE
-        ),
+        kept_by_grace=reason == Assessment.Reason.GRACE,
     )
 
 

@@ -14,9 +14,9 @@ COMPANY = reverse("partnerportal:company")
 PAGES = [HOME, TEAM, COMPANY]
 # Pinned: tenant, session, user, membership (+ the page's own reads). A page that grows with the team
 # (one query per person or per invitation) breaks the tests below, which run with 2 and 10 people.
-# The home adds its standing (current tier, revenue), what needs doing and what changed lately (one UNION):
-# 8; tests/partnerportal/test_home.py grows the partner's whole history.
-HOME_QUERIES = 8
+# The home adds its standing (current tier and revenue, one query), what needs doing and what changed lately (one UNION):
+# 7; tests/tiers/test_home_page.py grows the partner's whole history.
+HOME_QUERIES = 7
 TEAM_QUERIES = 9
 
 
