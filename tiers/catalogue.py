@@ -16,10 +16,11 @@ from django.dispatch import receiver
 from partnerportal.models import Tenant
 from partnerportal.tenancy import tenant_scope
 
-from .grading import Grader
+from .grading import Grader, RegradeError
 from .models import GradingPolicy, Threshold, Tier
 
 TTL_SECONDS = 60 * 60
+NO_TIERS = "no-tiers"  # cached too: a programme without tiers yet costs its pages no query either
 
 
 @dataclass
@@ -40,8 +41,14 @@ def catalogue_for(tenant: Tenant) -> Catalogue:
     """The tenant's catalogue; raises grading.RegradeError when the programme has no tiers yet."""
     with tenant_scope(tenant):
         catalogue = cache.get(_key(tenant.pk))
+        if catalogue == NO_TIERS:
+            raise RegradeError(NO_TIERS)
         if catalogue is None:
-            grader = Grader(tenant)
+            try:
+                grader = Grader(tenant)
+            except RegradeError:
+                cache.set(_key(tenant.pk), NO_TIERS, TTL_SECONDS)  # until a tier is saved
+                raise
             # The grader read the thresholds already (highest first): the same rows, lowest tier first.
             thresholds = {
                 type_id: [
