@@ -100,6 +100,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Production keeps each worker's database connection for a minute (checked before reuse) instead of opening
+# one per request, which costs a PostgreSQL server more than most pages (bench_pages); `?conn_max_age=N` in
+# DATABASE_URL or CONN_MAX_AGE (0: one connection per request, as behind a transaction-pooling PgBouncer).
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several processes (web, worker) share the demo file: wait on locks instead of failing at once.

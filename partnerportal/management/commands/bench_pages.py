@@ -86,11 +86,16 @@ class Command(BaseCommand):
             self.say(
                 "[bold]wrk is not installed and cannot be[/bold]: the fallback Python client makes the load"
             )
-        max_age = settings.DATABASES["default"].get("CONN_MAX_AGE") or 0
+        # What the served (production) settings use: the URL's conn_max_age, else CONN_MAX_AGE, else 60.
+        url = env.get("DATABASE_URL", "")
+        if "conn_max_age=" in url:
+            max_age = int(url.split("conn_max_age=")[1].split("&")[0] or 0)
+        else:
+            max_age = int(os.environ.get("CONN_MAX_AGE", "60"))
         self.say(
-            f"database connections: kept {max_age} s (CONN_MAX_AGE)"
+            f"database connections: kept {max_age} s (CONN_MAX_AGE of the production settings)"
             if max_age
-            else "database connections: one per request (no conn_max_age in DATABASE_URL, as in production today)"
+            else "database connections: one per request (CONN_MAX_AGE 0)"
         )
         try:
             with serve.gunicorn(env=env, workers=options["workers"], say=self.say) as base:
