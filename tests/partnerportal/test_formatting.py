@@ -50,7 +50,9 @@ def test_dates_say_1er_in_french_only(language, day, fmt, expected):
 
 
 def test_every_template_gets_the_date_and_money_filters_without_loading_them():
-    template = Template('{{ day|date:"DATE_FORMAT" }} · {{ day|date:"c" }} · {{ amount|money }} · {{ none|date }}')
+    template = Template(
+        '{{ day|date:"DATE_FORMAT" }} · {{ day|date:"c" }} · {{ amount|money }} · {{ none|date }}'
+    )
     context = Context({"day": dt.date(2027, 1, 1), "amount": Decimal("320"), "none": None})
     with translation.override("fr"):
         assert template.render(context) == "1er janvier 2027 · 2027-01-01 · 320,00\xa0€ · "
