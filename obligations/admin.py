@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
+from partnerportal.admin_site import ReadOnlyMixin, TenantAdminMixin, TenantInlineMixin
 from partnerportal.models import Tenant
 
 from . import services, tasks
@@ -288,18 +288,9 @@ class DutyFulfilmentAdmin(TenantAdminMixin, SimpleHistoryAdmin):
 # --- plans and forecasts ---------------------------------------------------------------------------------
 
 
-class ReadOnlyMixin:
-    """Managers read plans and forecasts here; partners write them on their portal (services.plan_save,
-    services.forecast_submit), which also fulfils the matching duty: an admin edit would skip that."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Managers read plans and forecasts here (ReadOnlyMixin); partners write them on their portal
+# (services.plan_save, services.forecast_submit), which also fulfils the matching duty: an admin edit would
+# skip that.
 
 
 class PlanObjectiveInline(ReadOnlyMixin, TenantInlineMixin, admin.TabularInline):

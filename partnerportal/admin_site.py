@@ -127,12 +127,10 @@ class TenantInlineMixin:
         return formset
 
 
-class ReadOnlyInlineMixin(TenantInlineMixin):
-    """A record shown on its parent's page, changed elsewhere (through its services, on its own page)."""
-
-    extra = 0
-    max_num = 0
-    can_delete = False
+class ReadOnlyMixin:
+    """Shown in the back-office, never added, changed or deleted there: the records change through their
+    services (a regrade, an import, the partner's own pages), which an admin edit would skip. Put it before
+    TenantAdminMixin / TenantInlineMixin, whose permissions it narrows."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -142,6 +140,14 @@ class ReadOnlyInlineMixin(TenantInlineMixin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInlineMixin(ReadOnlyMixin, TenantInlineMixin):
+    """A record shown on its parent's page, changed elsewhere (through its services, on its own page)."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
 
 
 class PortalAdminSite(admin.AdminSite):

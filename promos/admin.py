@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
+from partnerportal.admin_site import ReadOnlyMixin, TenantAdminMixin, TenantInlineMixin
 from partnerportal.formatting import date_format, money
 from partnerportal.models import PartnerType
 
@@ -278,7 +278,7 @@ class PromotionAdmin(TenantAdminMixin, admin.ModelAdmin):
 # --- quotes and the calculator --------------------------------------------------------------------------
 
 
-class QuoteLineInline(TenantInlineMixin, admin.TabularInline):
+class QuoteLineInline(ReadOnlyMixin, TenantInlineMixin, admin.TabularInline):
     """The lines of a quote as they were priced: read only."""
 
     model = QuoteLine
@@ -295,15 +295,6 @@ class QuoteLineInline(TenantInlineMixin, admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("promotions applied"))
     def promotions_applied(self, line):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from partnerportal.admin_site import TenantAdminMixin, TenantInlineMixin
+from partnerportal.admin_site import ReadOnlyMixin, TenantAdminMixin, TenantInlineMixin
 from partnerportal.formatting import date_format
 
 from . import selectors, services
@@ -31,17 +31,6 @@ from .models import (
 )
 from .services import tier_pin
 from .tasks import approve_evaluation, regrade_tenant
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ThresholdInline(TenantInlineMixin, admin.TabularInline):
@@ -122,7 +111,7 @@ class RevenueEntryAdmin(TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RevenueImport)
-class RevenueImportAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+class RevenueImportAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = ["filename", "status", "lines", "error_count", "created_by", "created_at"]
     list_filter = ["status"]
     exclude = ["errors"]
@@ -186,7 +175,7 @@ class ProposalOverrideForm(forms.Form):
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+class EvaluationAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = [
         "evaluation_date",
         "status",
@@ -366,7 +355,7 @@ class EvaluationAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
+class AssessmentAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
     list_display = [
         "partner",
         "evaluation_date",
@@ -388,7 +377,7 @@ class AssessmentAdmin(ReadOnlyAdminMixin, TenantAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PartnerTier)
-class PartnerTierAdmin(ReadOnlyAdminMixin, TenantAdminMixin, SimpleHistoryAdmin):
+class PartnerTierAdmin(ReadOnlyMixin, TenantAdminMixin, SimpleHistoryAdmin):
     list_display = ["partner", "tier", "since"]
     list_filter = [("tier", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["partner__external_ref", "partner__legal_name"]
