@@ -26,7 +26,9 @@ class AmountField(forms.DecimalField):
 class SimulationForm(forms.Form):
     """ "Mon statut"'s simulator: the extra monthly revenue the partner expects. Nothing is saved."""
 
+    # A text field (decimal keypad on phones): "1 500,50" as people type it, which a number field refuses.
     extra = AmountField(
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         label=_("Extra revenue per month (€ excl. VAT)"),
         min_value=Decimal("0"),
         max_value=Decimal("100000000"),

@@ -116,18 +116,21 @@ def demo(live_server) -> Demo:
 
 @pytest.fixture
 def visit(browser, axe_source, screenshots, demo):
-    """``visit(email, phone=False)``: a new browser context on the demo portal, signed in as ``email``
-    (anonymous for None); ``phone`` checks and photographs its pages at 390 px too."""
+    """``visit(email, phone=False, javascript=True)``: a new browser context on the demo portal, signed in
+    as ``email`` (anonymous for None); ``phone`` checks and photographs its pages at 390 px too;
+    ``javascript=False`` is a browser without JavaScript."""
     visitors = []
 
-    def sign_in(email: str | None, *, phone: bool = False) -> Visitor:
+    def sign_in(email: str | None, *, phone: bool = False, javascript: bool = True) -> Visitor:
+        who = email.split("@")[0] if email else "anonymous"
         visitor = Visitor(
             browser=browser,
             base_url=demo.url,
-            who=email.split("@")[0] if email else "anonymous",
+            who=who if javascript else f"{who}-no-js",
             axe_source=axe_source,
             screenshots=screenshots,
             phone=phone,
+            javascript=javascript,
         )
         visitors.append(visitor)
         if email:

@@ -54,12 +54,16 @@ class Visitor:
     axe_source: str
     screenshots: Screenshots
     phone: bool = False  # partner pages are also checked at 390 px
+    javascript: bool = True  # False: the portal as a browser without JavaScript sees it (no axe either)
     problems: list[str] = field(default_factory=list)
     downloads: set[str] = field(default_factory=set)
 
     def __post_init__(self):
         self.context = self.browser.new_context(
-            base_url=self.base_url, viewport=DESKTOP, accept_downloads=True
+            base_url=self.base_url,
+            viewport=DESKTOP,
+            accept_downloads=True,
+            java_script_enabled=self.javascript,
         )
         self.context.set_default_timeout(15_000)
         self.page: Page = self.context.new_page()
@@ -116,6 +120,8 @@ class Visitor:
         assert not problems, "\n".join(problems)
 
     def axe(self, name: str) -> None:
+        if not self.javascript:
+            return  # axe runs in the page: the JavaScript runs of the same pages check them
         self.page.evaluate(self.axe_source)
         violations = [v for v in self.page.evaluate(AXE_RUN) if v["impact"] in BLOCKING_IMPACTS]
         assert not violations, f"axe-core on {name} ({self.page.url}):\n" + json.dumps(
