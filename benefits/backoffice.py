@@ -34,6 +34,7 @@ dashboard.register_review_source(
         row=_claim_row,
         changelist="admin:benefits_claim_changelist",
         order=20,
+        submitted="created_at",
     )
 )
 

@@ -103,6 +103,7 @@ dashboard.register_review_source(
         row=_evidence_row,
         changelist="admin:obligations_dutyfulfilment_changelist",
         order=10,
+        submitted="submitted_at",
     )
 )
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.module_loading import autodiscover_modules
@@ -104,6 +104,7 @@ class ReviewSource:
     row: Callable[[Any], ReviewRow]
     changelist: str = ""  # URL name of the app's own queue
     order: int = 100
+    submitted: str = ""  # the field that says since when an item waits (the panel reads the oldest only)
 
 
 _panels: list[Panel] = []
@@ -226,16 +227,22 @@ def filtered_partners(filterset: django_filters.FilterSet) -> QuerySet[Partner] 
 # --- the review queue (the core's own list and panel) ----------------------------------------------------
 
 
-def review_rows(*, tenant: Tenant, partners: QuerySet[Partner] | None = None) -> list[ReviewRow]:
-    """Everything waiting for a decision, oldest first: one query per source."""
+def review_rows(
+    *, tenant: Tenant, partners: QuerySet[Partner] | None = None, limit: int | None = None
+) -> list[ReviewRow]:
+    """Everything waiting for a decision, oldest first: one query per source; with ``limit``, only the
+    ``limit`` oldest (each source reads no more than that, so a queue of thousands costs the panel nothing)."""
     rows = []
     for source in review_sources():
         pending = source.pending().filter(tenant=tenant)
         if partners is not None:
             pending = pending.filter(partner__in=partners)
+        if limit is not None and source.submitted:
+            pending = pending.order_by(F(source.submitted).asc(nulls_last=True), "pk")[:limit]
         rows.extend(source.row(obj) for obj in pending)
     far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(rows, key=lambda r: r.submitted_at or far_future)
+    rows.sort(key=lambda r: r.submitted_at or far_future)
+    return rows if limit is None else rows[:limit]
 
 
 def review_counts(*, tenant: Tenant) -> list[tuple[ReviewSource, int]]:

@@ -39,7 +39,7 @@ def _reviews_panel(*, request, tenant) -> dashboard.PanelContent | None:
     if not counts:
         return None
     total = sum(n for _source, n in counts)
-    rows = dashboard.review_rows(tenant=tenant)[:6]
+    rows = dashboard.review_rows(tenant=tenant, limit=6)
     breakdown = ", ".join(f"{n} {source.label.lower()}" for source, n in counts)
     return dashboard.PanelContent(
         cards=[

@@ -14,9 +14,11 @@ from decimal import Decimal
 import django_filters
 import django_tables2 as tables
 from django.contrib import admin
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils.formats import number_format
+from django.utils import timezone
+from django.utils.formats import number_format, time_format
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -27,8 +29,10 @@ from partnerportal.admin_site import ReadOnlyInlineMixin
 from partnerportal.dashboard_charts import Segment, grouped_columns, stacked_bars
 from partnerportal.formatting import date_format
 from partnerportal.models import Partner, PartnerType
+from partnerportal.tenancy import tenant_scope
 
 from .calendar import add_months, next_evaluation_date, rolling_window
+from .catalogue import NO_PROJECTION, PROJECTION_TTL, projection_key
 from .engine import regrade
 from .grading import GRADED_STATUSES, Grader, RegradeError, Row
 from .models import Assessment, Evaluation, RevenueEntry, Tier
@@ -91,13 +95,30 @@ class TierProjection:
     evaluation_date: dt.date  # the date the rolling window ends before
     next_evaluation: dt.date
     rows: list[Projection]
+    # Set on the compact copy kept in the cache, whose rows are only those the dashboard lists.
+    stored_counts: dict[str, int] | None = None
+    computed_at: dt.datetime | None = None
 
     @property
     def counts(self) -> dict[str, int]:
+        if self.stored_counts is not None:
+            return self.stored_counts
         counts = {m: 0 for m in Assessment.Movement.values}
         for row in self.rows:
             counts[row.movement] += 1
         return counts
+
+    def compact(self) -> "TierProjection":
+        """What the dashboard and its lists read: the counts, and the partners close to promotion or at
+        risk (a few percent of a tenant's partners), small enough to keep in the cache."""
+        return TierProjection(
+            grader=self.grader,
+            evaluation_date=self.evaluation_date,
+            next_evaluation=self.next_evaluation,
+            rows=[r for r in self.rows if r.close_to_promotion or r.at_risk],
+            stored_counts=self.counts,
+            computed_at=timezone.now(),
+        )
 
     def close_to_promotion(self) -> list[Projection]:
         rows = [r for r in self.rows if r.close_to_promotion]
@@ -161,12 +182,26 @@ def tier_projection(*, tenant) -> TierProjection | None:
     )
 
 
+def cached_tier_projection(*, tenant) -> TierProjection | None:
+    """``tier_projection``'s compact copy, from the cache: the engine's dry run over a tenant of 50,000
+    partners takes seconds, and the dashboard is every manager's home page. The entry is dropped whenever
+    what it is computed from changes (tiers/catalogue.py: revenue, tiers, pins, partners, evaluations) and
+    lives at most PROJECTION_TTL seconds."""
+    with tenant_scope(tenant):
+        cached = cache.get(projection_key(tenant.pk))
+        if cached is None:
+            projection = tier_projection(tenant=tenant)
+            cached = NO_PROJECTION if projection is None else projection.compact()
+            cache.set(projection_key(tenant.pk), cached, PROJECTION_TTL)
+    return None if cached == NO_PROJECTION else cached
+
+
 def _projection_for(request, tenant) -> TierProjection | None:
     """Once per request: the home page's panel and its lists read the same projection."""
-    cache = request.__dict__.setdefault("_tier_projection", {})
-    if tenant.pk not in cache:
-        cache[tenant.pk] = tier_projection(tenant=tenant)
-    return cache[tenant.pk]
+    memo = request.__dict__.setdefault("_tier_projection", {})
+    if tenant.pk not in memo:
+        memo[tenant.pk] = cached_tier_projection(tenant=tenant)
+    return memo[tenant.pk]
 
 
 def tier_distribution(*, tenant, grader: Grader) -> dict[tuple[int, int], int]:
@@ -329,9 +364,12 @@ def tiers_panel(*, request, tenant) -> dashboard.PanelContent | None:
                 ],
                 "note": _gettext(
                     "Projected: today's monthly basis over the last %(months)d complete months, graded by the "
-                    "programme's rule (pins, holds and grace included)."
+                    "programme's rule (pins, holds and grace included), as computed at %(time)s."
                 )
-                % {"months": tenant.evaluation_period_months},
+                % {
+                    "months": tenant.evaluation_period_months,
+                    "time": time_format(timezone.localtime(projection.computed_at or timezone.now())),
+                },
             },
             order=20,
             link=reverse("admin:tiers_evaluation_preview"),
@@ -491,12 +529,12 @@ def _narrowed(rows: list[Projection], partners) -> list[Projection]:
 
 
 def _promotion_rows(*, tenant, partners):
-    projection = tier_projection(tenant=tenant)
+    projection = cached_tier_projection(tenant=tenant)
     return _narrowed(projection.close_to_promotion(), partners) if projection else []
 
 
 def _risk_rows(*, tenant, partners):
-    projection = tier_projection(tenant=tenant)
+    projection = cached_tier_projection(tenant=tenant)
     return _narrowed(projection.at_risk(), partners) if projection else []
 
 

@@ -13,11 +13,12 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from partnerportal.models import Tenant
+from partnerportal.models import Partner, Tenant
 from partnerportal.tenancy import tenant_scope
 
 from .grading import Grader, RegradeError
-from .models import GradingPolicy, Threshold, Tier
+from .models import Evaluation, GradingPolicy, RevenueEntry, RevenueImport, Threshold, Tier, TierPin
+from .signals import tier_changed
 
 TTL_SECONDS = 60 * 60
 NO_TIERS = "no-tiers"  # cached too: a programme without tiers yet costs its pages no query either
@@ -64,7 +65,39 @@ def catalogue_for(tenant: Tenant) -> Catalogue:
 
 def forget(tenant_id: int) -> None:
     with tenant_scope(tenant_id):
-        cache.delete(_key(tenant_id))
+        cache.delete_many([_key(tenant_id), projection_key(tenant_id)])
+
+
+# --- the dashboard's projection (tiers/backoffice.py) ----------------------------------------------------
+# Kept here, with the receivers, because every process must drop it (the worker that runs a regrade or an
+# import too), and only the web processes load the back-office modules.
+
+PROJECTION_TTL = 5 * 60
+NO_PROJECTION = "no-projection"
+
+
+def projection_key(tenant_id: int) -> str:
+    return f"tiers:projection:{tenant_id}"
+
+
+def forget_projection(tenant_id: int) -> None:
+    with tenant_scope(tenant_id):
+        cache.delete(projection_key(tenant_id))
+
+
+@receiver([post_save, post_delete], sender=RevenueEntry, dispatch_uid="tiers.catalogue.revenue")
+@receiver([post_save, post_delete], sender=TierPin, dispatch_uid="tiers.catalogue.pin")
+@receiver([post_save, post_delete], sender=Evaluation, dispatch_uid="tiers.catalogue.evaluation")
+@receiver([post_save, post_delete], sender=RevenueImport, dispatch_uid="tiers.catalogue.import")
+@receiver([post_save, post_delete], sender=Partner, dispatch_uid="tiers.catalogue.partner")
+def _projection_changed(sender, instance, **kwargs):
+    if instance.tenant_id:
+        forget_projection(instance.tenant_id)
+
+
+@receiver(tier_changed, dispatch_uid="tiers.catalogue.tier_changed")
+def _tiers_changed(sender, tenant_id, **kwargs):
+    forget_projection(tenant_id)
 
 
 @receiver([post_save, post_delete], sender=Tier, dispatch_uid="tiers.catalogue.tier")

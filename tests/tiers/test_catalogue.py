@@ -1,6 +1,7 @@
 """The portal's cached catalogues (tiers/catalogue.py, obligations/catalogue.py): read once, dropped on any
 change, so a manager's edit shows on the next page."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from tests.obligations.factories import DutyFactory
 from tests.tiers.factories import TierFactory
 from tiers.catalogue import catalogue_for
 from tiers.grading import RegradeError
-from tiers.models import GradingPolicy, Threshold, Tier
+from tiers.models import GradingPolicy, RevenueEntry, Threshold, Tier
 
 
 def test_the_catalogue_is_read_once_then_from_the_cache(world, programmes):
@@ -83,3 +84,35 @@ def test_the_duty_rules_follow_every_change_of_a_duty(world, programmes):
         duty.delete()
     with tenant_scope(tenant):
         assert cached_duty_rules(tenant=tenant) == []
+
+
+def test_the_dashboards_projection_is_kept_until_its_data_changes(world, programmes):
+    from tests.tiers.helpers import JULY_2026, evaluate
+    from tiers.backoffice import cached_tier_projection
+
+    first = cached_tier_projection(tenant=world.a.tenant)
+    assert first.counts["up"] == 0 and first.computed_at is not None
+    with CaptureQueriesContext(connection) as queries:
+        assert cached_tier_projection(tenant=world.a.tenant).computed_at == first.computed_at
+    assert len(queries) == 0
+
+    with scopes_disabled():  # entries saved one by one, as the back-office does (an import's record too)
+        for month in range(1, 11):
+            RevenueEntry.objects.create(
+                tenant=world.a.tenant,
+                partner=world.a.partner,
+                month=dt.date(2026, month, 1),
+                category="recurring",
+                amount=Decimal("20000"),
+            )
+    moved = cached_tier_projection(tenant=world.a.tenant)
+    assert moved.counts["up"] == 1
+    assert [r.partner_id for r in moved.close_to_promotion() + moved.at_risk()] == []  # Premium: no next tier
+    assert (
+        world.b.tenant.pk != world.a.tenant.pk
+        and cached_tier_projection(tenant=world.b.tenant).counts["up"] == 0
+    )
+
+    kept = cached_tier_projection(tenant=world.a.tenant)
+    evaluate(world.a.tenant, JULY_2026)  # an evaluation drops it (its record, and tier_changed per chunk)
+    assert cached_tier_projection(tenant=world.a.tenant).computed_at > kept.computed_at
