@@ -11,8 +11,10 @@ the home page and the bare view in turns (partnerportal/bench/serve.py). Ends wi
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from html import escape
+from pathlib import Path
 
 import environ
 import psycopg2
@@ -71,9 +73,10 @@ class Command(BaseCommand):
         user, partner = self._signed_in(tenant, options["user"])
         host = tenant.domains.get(is_primary=True).host
         cookie = serve.session_cookie(user=user, tenant=tenant)
-        env = serve.server_environment(
-            hosts=[host, "127.0.0.1"], static_root=str(settings.BASE_DIR / "staticfiles")
-        )
+        # Collected outside the project: a staticfiles/ left in it would be served (WhiteNoise) by the
+        # developer's later test runs and live servers instead of the current static files.
+        static_root = Path(tempfile.gettempdir()) / "partnerportal-bench-static"
+        env = serve.server_environment(hosts=[host, "127.0.0.1"], static_root=str(static_root))
         self.say("collecting static files (production storage)")
         try:
             serve.collect_static(env)
