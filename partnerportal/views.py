@@ -70,7 +70,6 @@ class HomeView(PartnerMemberRequiredMixin, TemplateView):
             standing=activity.standing(partner, today),
             todos=activity.todos(partner, today),
             events=activity.recent_events(partner),
-            today=today,
             **kwargs,
         )
 

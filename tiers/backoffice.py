@@ -36,6 +36,8 @@ from .catalogue import NO_PROJECTION, PROJECTION_TTL, projection_key
 from .engine import regrade
 from .grading import GRADED_STATUSES, Grader, RegradeError, Row
 from .models import Assessment, Evaluation, RevenueEntry, Tier
+from .selectors import partner_list_at_risk
+from .standing import progress_percent
 
 # "Close to promotion": a monthly basis within 10 % of the next tier's threshold.
 CLOSE_TO_PROMOTION = Decimal("0.90")
@@ -58,13 +60,12 @@ class Projection:
     basis: Decimal
     next_tier: Tier | None
     next_threshold: Decimal | None
+    # Kept at its tier by the grace period at the last evaluation (selectors.AT_RISK), as its home says.
+    kept_by_grace: bool = False
 
     @property
     def progress(self) -> int | None:
-        """The basis as a whole percentage of the next threshold (capped at 100)."""
-        if not self.next_threshold:
-            return None
-        return min(100, int(self.basis * 100 / self.next_threshold))
+        return progress_percent(self.basis, self.next_threshold)
 
     @property
     def gap(self) -> Decimal | None:
@@ -83,10 +84,15 @@ class Projection:
     @property
     def at_risk(self) -> bool:
         """It would lose its tier: projected below it, or kept at it only by a grace period or a limit on
-        demotions (its computed tier is below). A pinned partner keeps its tier, whatever its revenue."""
+        demotions (its computed tier is below), or the last evaluation kept it by grace (the partner's home
+        flags it too). A pinned partner keeps its tier, whatever its revenue."""
         if self.movement == Assessment.Movement.PINNED:
             return False
-        return self.projected.rank < self.current.rank or self.computed.rank < self.current.rank
+        return (
+            self.kept_by_grace
+            or self.projected.rank < self.current.rank
+            or self.computed.rank < self.current.rank
+        )
 
 
 @dataclass
@@ -147,6 +153,7 @@ def tier_projection(*, tenant) -> TierProjection | None:
     ladders = {
         type_id: sorted(bars, key=lambda bar: bar[1].rank) for type_id, bars in grader.thresholds.items()
     }
+    graced = set(partner_list_at_risk(tenant=tenant).values_list("pk", flat=True))
     projections = []
     for row in rows:
         current = row.previous_tier or grader.lowest
@@ -172,6 +179,7 @@ def tier_projection(*, tenant) -> TierProjection | None:
                 basis=row.basis,
                 next_tier=following[1] if following else None,
                 next_threshold=following[0] if following else None,
+                kept_by_grace=row.partner_id in graced,
             )
         )
     return TierProjection(

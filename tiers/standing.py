@@ -31,14 +31,20 @@ class Standing:
     at_risk: bool
 
 
+def progress_percent(basis: Decimal, threshold: Decimal | None) -> int | None:
+    """``basis`` as a whole percentage of the next tier's ``threshold``, capped at 100 (None: no next tier)."""
+    if not threshold:
+        return None
+    return min(100, int(basis * 100 / threshold))
+
+
 def partner_standing(*, partner: Partner, today: dt.date) -> Standing | None:
     status = partner_status(partner=partner, today=today)
     if status is None:
         return None
-    if status.next_threshold:
-        progress = int(min(Decimal("100"), status.basis * 100 / status.next_threshold))
-    else:
-        progress = 100
+    progress = progress_percent(status.basis, status.next_threshold)
+    if progress is None:
+        progress = 100  # at the top tier
     falling = status.projected_tier.rank < status.tier.rank
     return Standing(status=status, progress=progress, at_risk=status.kept_by_grace or falling)
 

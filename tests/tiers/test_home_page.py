@@ -209,6 +209,13 @@ def test_a_partner_kept_by_the_grace_period_is_at_risk_on_its_home_and_status(
     )
     for page in (html, status_html):
         assert "kept your tier for a grace period" in page
+    # The managers' dashboard lists it at risk too, with the same rule.
+    from partnerportal.tenancy import tenant_scope
+    from tiers.backoffice import tier_projection
+
+    with tenant_scope(world.a.tenant):
+        at_risk = {row.partner_id: row for row in tier_projection(tenant=world.a.tenant).at_risk()}
+    assert at_risk[world.a.other_partner.pk].kept_by_grace
 
 
 def test_the_compiled_union_reads_what_the_orm_reads(world, graded):
