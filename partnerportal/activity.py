@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django_scopes import scope
 
 from .models import Partner
+from .tenancy import current_tenant_id
 
 RECENT_LIMIT = 8
 TODO_LIMIT = 6
@@ -138,12 +139,15 @@ def _as_datetime(value) -> dt.datetime | None:
 
 
 def _recent_rows(partner: Partner, limit: int):
-    compiled = _compiled_sql(limit)
+    # The tenant filter is the open scope's, as the ORM's would be; with no tenant scope open (or none
+    # compiled) the ORM runs the query, and django-scopes refuses it as it refuses any other.
+    tenant_id = current_tenant_id()
+    compiled = _compiled_sql(limit) if tenant_id is not None else None
     if compiled is None:
         queryset = recent_queryset(partner, limit=limit)
         return [] if queryset is None else list(queryset)
     sql, params = compiled
-    stand_ins = {_PARTNER_STAND_IN: partner.pk, _TENANT_STAND_IN: partner.tenant_id}
+    stand_ins = {_PARTNER_STAND_IN: partner.pk, _TENANT_STAND_IN: tenant_id}
     with connection.cursor() as cursor:
         cursor.execute(sql, [stand_ins.get(p, p) if isinstance(p, int) else p for p in params])
         return [

@@ -238,3 +238,17 @@ def test_the_compiled_union_reads_what_the_orm_reads(world, graded):
     assert compiled == orm
     assert len(compiled) == 8
     assert all(at.tzinfo is not None for _, at, *_ in compiled)
+
+
+def test_the_compiled_union_takes_its_tenant_from_the_open_scope(world, graded):
+    """Another tenant's scope finds nothing of this partner; no scope at all is refused, as by the ORM."""
+    from django_scopes.exceptions import ScopeError
+
+    from partnerportal import activity
+    from partnerportal.tenancy import tenant_scope
+
+    grow_history(world.a.partner, 2)
+    with tenant_scope(world.b.tenant):
+        assert activity._recent_rows(world.a.partner, 8) == []
+    with pytest.raises(ScopeError):
+        activity._recent_rows(world.a.partner, 8)
