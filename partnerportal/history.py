@@ -13,12 +13,15 @@ the admin; set-based writes record it themselves (tiers.writers).
 from django.db import connection, models
 from django.utils import timezone
 from django_scopes import ScopedManager, get_scope
+from django_scopes.exceptions import ScopeError
 from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
 
 class ScopedHistoryManager(HistoryManager):
-    """``Model.history`` limited to the open tenant scope; without one it reads nothing (fails closed)."""
+    """``Model.history`` as django-scopes' ScopedManager reads the models (simple-history needs its own
+    queryset class, so the manager cannot be one): limited to the open tenant scope, everything under
+    scopes_disabled(), and refused with no scope open."""
 
     def get_super_queryset(self):
         queryset = super().get_super_queryset()
@@ -26,7 +29,7 @@ class ScopedHistoryManager(HistoryManager):
         if not state.get("_enabled", True):  # scopes_disabled(): the platform superuser, commands
             return queryset
         if not state.get("tenant"):
-            return queryset.none()
+            raise ScopeError("A scope on dimension(s) tenant needs to be active for this query.")
         return queryset.filter(tenant_id=state["tenant"])
 
 
@@ -56,7 +59,7 @@ def tenant_history(**options) -> HistoricalRecords:
     )
 
 
-def history_record_update(*, model: type[models.Model], ids: list[int], by=None, reason: str = "") -> None:
+def history_record_update(*, model: type[models.Model], ids: list[int], by=None) -> None:
     """History records ("changed", by ``by``) of the rows ``ids`` after a set-based ``update()``, which
     sends no signal: one INSERT … SELECT of the rows as they now are, whatever their number (in batches of
     500 ids)."""
@@ -75,7 +78,7 @@ def history_record_update(*, model: type[models.Model], ids: list[int], by=None,
                 f"WHERE {model._meta.pk.column} IN ({', '.join(['%s'] * len(batch))})",
                 [
                     ops.adapt_datetimefield_value(timezone.now()),
-                    reason or None,
+                    None,
                     by.pk if by else None,
                     *batch,
                 ],
