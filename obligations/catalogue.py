@@ -7,10 +7,13 @@ reconciliation) keep reading the database (selectors.duty_rules).
 """
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from partnerportal.models import OperatorPlan, PartnerType
 from partnerportal.tenancy import tenant_scope
+from tiers.models import Tier
 
 from .models import Duty
 from .selectors import DutyRule, duty_rules
@@ -34,12 +37,28 @@ def cached_duty_rules(*, tenant) -> list[DutyRule]:
 
 
 def forget(tenant_id: int) -> None:
-    with tenant_scope(tenant_id):
-        cache.delete(_key(tenant_id))
+    """Now, and again when the transaction commits (see tiers.catalogue._drop)."""
+
+    def drop():
+        with tenant_scope(tenant_id):
+            cache.delete(_key(tenant_id))
+
+    drop()
+    transaction.on_commit(drop)
 
 
 @receiver([post_save, post_delete], sender=Duty, dispatch_uid="obligations.catalogue.duty")
 def _duty_changed(sender, instance, **kwargs):
+    if instance.tenant_id:
+        forget(instance.tenant_id)
+
+
+# Deleting a tier, type or plan removes its links to duties without m2m_changed; an empty set of types or
+# plans means "every one", so a duty may widen: the rules are read again.
+@receiver(post_delete, sender=Tier, dispatch_uid="obligations.catalogue.tier_deleted")
+@receiver(post_delete, sender=PartnerType, dispatch_uid="obligations.catalogue.type_deleted")
+@receiver(post_delete, sender=OperatorPlan, dispatch_uid="obligations.catalogue.plan_deleted")
+def _link_target_deleted(sender, instance, **kwargs):
     if instance.tenant_id:
         forget(instance.tenant_id)
 

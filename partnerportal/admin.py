@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .admin_site import SuperuserOnlyAdminMixin, TenantAdminMixin, TenantInlineMixin
+from .admin_site import ReadOnlyInlineMixin, SuperuserOnlyAdminMixin, TenantAdminMixin
 from .models import Invitation, Membership, OperatorPlan, Partner, PartnerType, Tenant, TenantDomain
 
 
@@ -71,26 +71,19 @@ def partner_inlines_extend(inline: type, *, order: int = 100) -> None:
         _partner_inlines.sort(key=lambda entry: entry[0])
 
 
-class MembershipInline(TenantInlineMixin, admin.TabularInline):
-    """A partner's people: their profile can change here; people join through invitations."""
+class MembershipInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """A partner's people, shown: profiles change and people leave through the memberships' own page and
+    the team's services (which keep at least one administrator); people join through invitations."""
 
     model = Membership
     fields = ["user", "role", "created_at"]
-    readonly_fields = ["user", "created_at"]
-    extra = 0
+    readonly_fields = fields
     verbose_name_plural = _("people")
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    show_change_link = True
 
     def get_queryset(self, request):
         # Each row is titled with str(membership), which names the partner: joined, not read per row.
         return super().get_queryset(request).select_related("user", "partner")
-
-    def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "role":  # a partner's person is never a partner manager
-            kwargs["choices"] = [(r.value, r.label) for r in Membership.PARTNER_ROLES]
-        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
 @admin.register(Partner)

@@ -14,7 +14,7 @@ from decimal import Decimal
 import django_tables2 as tables
 from django.http import HttpResponse
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 def csv_safe(value) -> str | int | Decimal | float:

@@ -40,7 +40,10 @@ def _reviews_panel(*, request, tenant) -> dashboard.PanelContent | None:
         return None
     total = sum(n for _source, n in counts)
     rows = dashboard.review_rows(tenant=tenant, limit=6)
-    breakdown = ", ".join(f"{n} {source.label.lower()}" for source, n in counts)
+    # "Justificatifs des devoirs : 3": the label and its count, no plural to agree.
+    breakdown = ", ".join(
+        _gettext("%(label)s: %(count)s") % {"label": source.label, "count": n} for source, n in counts
+    )
     return dashboard.PanelContent(
         cards=[
             dashboard.Card(

@@ -232,7 +232,7 @@ class EvaluationAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
             messages.info(request, _("The evaluation of %(date)s is not awaiting approval.") % {"date": day})
             return redirect("admin:tiers_evaluation_changelist")
         if request.method == "POST" and "approve" in request.POST:
-            approve_evaluation.delay_on_commit(request.tenant.pk, evaluation.pk, request.user.pk)
+            approve_evaluation.delay_on_commit(evaluation.tenant_id, evaluation.pk, request.user.pk)
             messages.success(request, _("The evaluation of %(date)s is being applied.") % {"date": day})
             return redirect("admin:tiers_evaluation_changelist")
         if request.method == "POST" and "discard" in request.POST:

@@ -27,7 +27,7 @@ from partnerportal import dashboard
 from partnerportal.admin import partner_inlines_extend, partner_list_extend
 from partnerportal.admin_site import ReadOnlyInlineMixin
 from partnerportal.dashboard_charts import Segment, grouped_columns, stacked_bars
-from partnerportal.formatting import date_format
+from partnerportal.formatting import date_format, money
 from partnerportal.models import Partner, PartnerType
 from partnerportal.tenancy import tenant_scope
 
@@ -248,7 +248,7 @@ MOVEMENTS = [
 
 
 def _money(amount: Decimal) -> str:
-    return f"{number_format(amount, 0, force_grouping=True)} €"
+    return money(amount, decimals=0)
 
 
 def _partner_url(partner_id: int) -> str:

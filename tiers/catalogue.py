@@ -10,6 +10,7 @@ reads the catalogue from the database (grading.Grader).
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -63,9 +64,20 @@ def catalogue_for(tenant: Tenant) -> Catalogue:
         return catalogue
 
 
+def _drop(tenant_id: int, keys: list[str]) -> None:
+    """Drop the entries now, and again when the transaction commits: a page served meanwhile would read
+    the rows as they were and put them back in the cache for an hour."""
+
+    def drop():
+        with tenant_scope(tenant_id):
+            cache.delete_many(keys)
+
+    drop()
+    transaction.on_commit(drop)
+
+
 def forget(tenant_id: int) -> None:
-    with tenant_scope(tenant_id):
-        cache.delete_many([_key(tenant_id), projection_key(tenant_id)])
+    _drop(tenant_id, [_key(tenant_id), projection_key(tenant_id)])
 
 
 # --- the dashboard's projection (tiers/backoffice.py) ----------------------------------------------------
@@ -81,8 +93,7 @@ def projection_key(tenant_id: int) -> str:
 
 
 def forget_projection(tenant_id: int) -> None:
-    with tenant_scope(tenant_id):
-        cache.delete(projection_key(tenant_id))
+    _drop(tenant_id, [projection_key(tenant_id)])
 
 
 @receiver([post_save, post_delete], sender=RevenueEntry, dispatch_uid="tiers.catalogue.revenue")

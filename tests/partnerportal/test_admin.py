@@ -527,8 +527,12 @@ def test_partner_change_page_queries_do_not_grow_with_its_history(
         manager_a.get(url)
 
 
-def test_the_people_inline_offers_partner_profiles_only(world, manager_a):
+def test_the_people_inline_shows_the_team_and_changes_nothing(world, manager_a):
+    """Profiles change and people leave through the team's services, which keep an administrator: the
+    partner's page lists its people and offers no field, no deletion and no addition."""
     response = manager_a.get(partner_change_url(world.a.partner))
     people = next(f for f in response.context["inline_admin_formsets"] if f.opts.model is Membership)
-    roles = {value for value, _label in people.formset.forms[0].fields["role"].choices}
-    assert roles == {"admin", "sales", "technical"}
+    assert len(people.formset.forms) == 2
+    assert "role" not in people.formset.forms[0].fields
+    assert not people.formset.can_delete
+    assert people.has_add_permission is False and people.has_change_permission is False
