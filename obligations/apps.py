@@ -32,7 +32,7 @@ class ObligationsConfig(AppConfig):
         )
         entitlements.register("duties", entitlements_duties, order=30)
         activity.register_recent("review", duty_activity.review_events, duty_activity.describe)
-        activity.register_todo(duty_activity.duties_to_do)
+        activity.register_todo(duty_activity.duties_to_do, link=("obligations:duty-list", _("All my duties")))
         partner_list_extend(column=compliance_column, list_filter=ComplianceFilter, queryset=with_compliance)
         hooks.register_promotion_hold(promotion_holds)
         hooks.register_tier_gap(tier_gap)

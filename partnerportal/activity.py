@@ -6,25 +6,20 @@ Apps register in their AppConfig.ready, as they do for the navigation:
   of that kind, shaped by ``recent_rows`` (when, which object, its state, a label); ``describe(row)`` turns
   one row into an ``Event``. The home reads every kind in *one* query (a UNION), whatever the number of
   apps or the length of the partner's history.
-- ``register_todo(todo)``: ``todo(partner, today)`` lists what the partner should do now, soonest first,
-  in one query.
-- ``register_standing(standing)``: ``standing(partner=, today=)`` gives the partner's tier standing for the
-  home's hero (the tiers app; None without it).
+- ``register_todo(todo, link=(url_name, label))``: ``todo(partner, today)`` lists what the partner should
+  do now, soonest first, in one query; ``link`` is the page with all of it.
+- ``register_standing(standing, template)``: ``standing(partner=, today=)`` gives the partner's tier
+  standing, shown by the app's ``template`` in the home's hero (the tiers app; nothing without it).
 """
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import CharField, DateTimeField, F, QuerySet, Value
 from django.db.models.functions import Cast
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django_scopes import scope
 
 from .models import Partner
-from .tenancy import current_tenant_id
 
 RECENT_LIMIT = 8
 TODO_LIMIT = 6
@@ -59,7 +54,8 @@ class RecentRow:
 
 _recent: dict[str, tuple[Callable[[Partner], QuerySet], Callable[[RecentRow], Event | None]]] = {}
 _todos: list[Callable[[Partner, dt.date], list[Todo]]] = []
-_standing: list[Callable] = []
+_todo_links: list[tuple[str, str]] = []  # (URL name, lazy label)
+_standing: dict[str, object] = {}
 
 
 def register_recent(
@@ -68,17 +64,26 @@ def register_recent(
     _recent[kind] = (rows, describe)
 
 
-def register_todo(todo: Callable[[Partner, dt.date], list[Todo]]) -> None:
+def register_todo(todo: Callable[[Partner, dt.date], list[Todo]], *, link: tuple[str, str]) -> None:
     if todo not in _todos:
         _todos.append(todo)
+        _todo_links.append(link)
 
 
-def register_standing(standing: Callable) -> None:
-    _standing[:] = [standing]
+def todo_links() -> list[tuple[str, str]]:
+    return list(_todo_links)
+
+
+def register_standing(standing: Callable, *, template: str) -> None:
+    _standing.update(function=standing, template=template)
 
 
 def standing(partner: Partner, today: dt.date):
-    return _standing[0](partner=partner, today=today) if _standing else None
+    return _standing["function"](partner=partner, today=today) if _standing else None
+
+
+def standing_template() -> str | None:
+    return _standing.get("template")
 
 
 def recent_rows(queryset: QuerySet, *, kind: str, at, state, label, ref="pk") -> QuerySet:
@@ -105,62 +110,12 @@ def recent_queryset(partner: Partner, *, limit: int = RECENT_LIMIT) -> QuerySet 
     return union.order_by("-activity_at", "-activity_ref")[:limit]
 
 
-# Building and compiling the UNION costs more Python than the rest of the home page's queries together, and
-# only the partner and its tenant change from one home page to the next. So the SQL is compiled once per
-# database, registry and limit, for stand-in ids, which each request replaces by its own.
-_PARTNER_STAND_IN = -7_000_000_001
-_TENANT_STAND_IN = -7_000_000_002
-_compiled: dict[tuple, tuple[str, tuple] | None] = {}
-
-
-def _compiled_sql(limit: int) -> tuple[str, tuple] | None:
-    key = (connection.vendor, connection.alias, tuple(_recent), limit)
-    if key not in _compiled:
-        with scope(tenant=_TENANT_STAND_IN):
-            queryset = recent_queryset(Partner(pk=_PARTNER_STAND_IN, tenant_id=_TENANT_STAND_IN), limit=limit)
-            sql, params = queryset.query.get_compiler(connection=connection).as_sql()
-        stand_ins = [p for p in params if p in (_PARTNER_STAND_IN, _TENANT_STAND_IN)]
-        # Each part filters on its tenant and its partner; anything else and the ORM path is used.
-        _compiled[key] = (sql, tuple(params)) if len(stand_ins) == 2 * len(_recent) else None
-    return _compiled[key]
-
-
-def _as_datetime(value) -> dt.datetime | None:
-    """The UNION's "at" column as the database gives it (a datetime, or text on SQLite), made aware."""
-    if value is None or isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime(value.year, value.month, value.day)
-    else:
-        moment = parse_datetime(str(value))
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, dt.UTC)
-    return moment
-
-
-def _recent_rows(partner: Partner, limit: int):
-    # The tenant filter is the open scope's, as the ORM's would be; with no tenant scope open (or none
-    # compiled) the ORM runs the query, and django-scopes refuses it as it refuses any other.
-    tenant_id = current_tenant_id()
-    compiled = _compiled_sql(limit) if tenant_id is not None else None
-    if compiled is None:
-        queryset = recent_queryset(partner, limit=limit)
-        return [] if queryset is None else list(queryset)
-    sql, params = compiled
-    stand_ins = {_PARTNER_STAND_IN: partner.pk, _TENANT_STAND_IN: tenant_id}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [stand_ins.get(p, p) if isinstance(p, int) else p for p in params])
-        return [
-            (kind, _as_datetime(at), ref, state, label) for kind, at, ref, state, label in cursor.fetchall()
-        ]
-
-
 def recent_events(partner: Partner, *, limit: int = RECENT_LIMIT) -> list[Event]:
     """The partner's latest events of every registered kind, newest first; one query."""
     if not _recent:
         return []
     events = []
-    for kind, at, ref, state, label in _recent_rows(partner, limit):
+    for kind, at, ref, state, label in recent_queryset(partner, limit=limit):
         if at is None:
             continue
         event = _recent[kind][1](RecentRow(kind=kind, at=at, ref=ref, state=state, label=label))

@@ -70,6 +70,8 @@ class HomeView(PartnerMemberRequiredMixin, TemplateView):
             standing=activity.standing(partner, today),
             todos=activity.todos(partner, today),
             events=activity.recent_events(partner),
+            standing_template=activity.standing_template(),
+            todo_links=[(reverse(name), label) for name, label in activity.todo_links()],
             **kwargs,
         )
 

@@ -36,5 +36,5 @@ class TiersConfig(AppConfig):
         )
         entitlements.register("tier", entitlements_tier, order=10)
         # The partner home: the tier standing in its hero, tier changes in "what changed lately".
-        activity.register_standing(partner_standing)
+        activity.register_standing(partner_standing, template="tiers/_home_standing.html")
         activity.register_recent("tier", tier_activity.tier_changes, tier_activity.describe)

@@ -218,37 +218,17 @@ def test_a_partner_kept_by_the_grace_period_is_at_risk_on_its_home_and_status(
     assert at_risk[world.a.other_partner.pk].kept_by_grace
 
 
-def test_the_compiled_union_reads_what_the_orm_reads(world, graded):
-    """The home reads its events through SQL compiled once for stand-in ids (partnerportal.activity): the
-    same rows as the ORM's UNION, for this partner and tenant only."""
-    from partnerportal import activity
-    from partnerportal.tenancy import tenant_scope
-
-    grow_history(world.a.partner, 5)
-    grow_history(world.a.other_partner, 3)
-    activity._compiled.clear()
-    with tenant_scope(world.a.tenant):
-        compiled = activity._recent_rows(world.a.partner, 8)
-        assert activity._compiled, "the compiled path was not taken"
-        orm = [
-            (kind, activity._as_datetime(at), ref, state, label)
-            for kind, at, ref, state, label in activity.recent_queryset(world.a.partner, limit=8)
-        ]
-
-    assert compiled == orm
-    assert len(compiled) == 8
-    assert all(at.tzinfo is not None for _, at, *_ in compiled)
-
-
-def test_the_compiled_union_takes_its_tenant_from_the_open_scope(world, graded):
-    """Another tenant's scope finds nothing of this partner; no scope at all is refused, as by the ORM."""
+def test_the_union_is_scoped_like_every_query(world, graded):
+    """Another tenant's scope finds nothing of this partner; no scope at all is refused."""
     from django_scopes.exceptions import ScopeError
 
     from partnerportal import activity
     from partnerportal.tenancy import tenant_scope
 
     grow_history(world.a.partner, 2)
+    with tenant_scope(world.a.tenant):
+        assert len(activity.recent_events(world.a.partner)) == 7
     with tenant_scope(world.b.tenant):
-        assert activity._recent_rows(world.a.partner, 8) == []
+        assert activity.recent_events(world.a.partner) == []
     with pytest.raises(ScopeError):
-        activity._recent_rows(world.a.partner, 8)
+        activity.recent_events(world.a.partner)
