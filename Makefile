@@ -45,7 +45,7 @@ check-os:
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	@echo "Serving on http://dstny.localhost:$(PORT)/ and http://openip.localhost:$(PORT)/ (Ctrl-C stops)."
+	@echo "Serving on http://dstny.localhost:$(PORT)/ and http://openip.localhost:$(PORT)/ (Ctrl-C stops; DEBUG is off, DEBUG=true make demo shows Django's debug pages)."
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

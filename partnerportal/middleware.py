@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseNotFound
+from django.utils.cache import add_never_cache_headers
 from django.utils import translation
 
 from .health import healthz
@@ -95,3 +96,23 @@ class MembershipMiddleware:
             )
         translation.activate(language)
         request.LANGUAGE_CODE = language
+
+
+class PrivateCacheMiddleware:
+    """Keep pages out of shared caches (proxies, CDNs) and out of the browser's store.
+
+    A response that says nothing about caching gets ``Cache-Control: max-age=0, no-cache, no-store,
+    must-revalidate, private``: a partner's page, a sign-in form with its CSRF token, a back-office list.
+    Responses that chose their own policy keep it: the public stylesheets of a tenant's colours, logos with a
+    long lifetime, downloads that already say ``private, no-store``. Static files never get here (WhiteNoise
+    answers them first, with its own headers).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

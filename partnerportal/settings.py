@@ -17,7 +17,9 @@ environ.Env.read_env(BASE_DIR / ".env")  # optional; a missing file is ignored
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
 
-DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+# Off unless DEBUG=true: the demo too is served without Django's debug pages (a wrong Host header would
+# otherwise show settings and paths); WhiteNoise serves the static files either way.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str(
     "SECRET_KEY",
     default="" if PRODUCTION else "insecure-development-key-only-for-the-demo-and-tests-0123456789",
@@ -74,6 +76,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # The audit trail records who made each change (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Pages with someone's data are never stored by a shared cache (nor kept for the back button).
+    "partnerportal.middleware.PrivateCacheMiddleware",
 ]
 
 ROOT_URLCONF = "partnerportal.urls"
@@ -148,6 +152,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Outside production nothing is collected: WhiteNoise serves the app's static folders directly, with DEBUG
+# on or off (production serves the collected, hashed files; `make stack` collects them).
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=not PRODUCTION)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Files no URL serves (duty evidence): read only through views that check who asks.
