@@ -2,8 +2,8 @@
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseNotFound
-from django.utils.cache import add_never_cache_headers
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 from .health import healthz
 from .models import Membership
