@@ -2,10 +2,11 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from .models import ProductLine
-from .uploads import MAX_BYTES
+from .uploads import evidence_clean, max_bytes
 
 QUARTERS = (1, 2, 3, 4)
 
@@ -18,8 +19,12 @@ class DocumentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        limit = {"limit": MAX_BYTES // (1024 * 1024)}  # formatted per request, in the person's language
-        self.fields["document"].help_text = _("PDF, PNG or JPEG, at most %(limit)d MB.") % limit
+        limit = {"limit": filesizeformat(max_bytes())}  # formatted per request, in the person's language
+        self.fields["document"].help_text = _("PDF, PNG or JPEG, at most %(limit)s.") % limit
+
+    def clean_document(self):
+        """The bytes to store: a checked PDF, or a scan re-encoded (see ``uploads.evidence_clean``)."""
+        return evidence_clean(self.cleaned_data["document"])
 
 
 class TrainingForm(forms.Form):

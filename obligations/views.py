@@ -34,7 +34,7 @@ from .forms import DocumentForm, ForecastForm, PlanForm, TrainingForm
 from .models import DutyFulfilment, EvidenceKind, ProductLine, next_quarter, quarter_label, quarter_start
 from .storage import private_storage
 from .tables import DutyFulfilmentTable
-from .uploads import MAX_BYTES, SizeLimitUploadHandler
+from .uploads import SizeLimitUploadHandler, max_bytes
 
 # The profiles that commit the company to figures: administrators and sales ("profil vente"); technical
 # people read the plan and forecasts. Evidence may be sent by anyone of the partner.
@@ -124,7 +124,7 @@ def _too_big(form: DocumentForm) -> DocumentForm:
         ValidationError(
             _("This file is over the limit of %(limit)s."),
             code="too_big",
-            params={"limit": filesizeformat(MAX_BYTES)},
+            params={"limit": filesizeformat(max_bytes())},
         ),
     )
     return form
@@ -144,9 +144,9 @@ class FulfilmentUploadView(EvidenceView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > MAX_BYTES + FORM_MARGIN:
+        if length > max_bytes() + FORM_MARGIN:
             return self.refused(pk, _too_big(DocumentForm(data={})), status=413)
-        limit = SizeLimitUploadHandler(request, limit=MAX_BYTES)
+        limit = SizeLimitUploadHandler(request, limit=max_bytes())
         request.upload_handlers.insert(0, limit)
         return csrf_protect(self.upload)(request, pk, fulfilment=fulfilment, limit=limit)
 
@@ -214,6 +214,7 @@ class FulfilmentDocumentView(LoginRequiredMixin, View):
             content_type=fulfilment.document_type or "application/octet-stream",
         )
         response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
         return response
 
 

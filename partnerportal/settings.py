@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",  # a new password ends the other sessions; the person's sessions page
     "django_countries",
     "django_tables2",
     "django_filters",
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "partnerportal.mfa.ManagerMFAMiddleware",  # after MembershipMiddleware and MessageMiddleware
     "django_htmx.middleware.HtmxMiddleware",
     # The audit trail records who made each change (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -117,6 +120,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 CACHES["default"]["KEY_FUNCTION"] = "partnerportal.tenancy.tenant_cache_key"
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Redis down is a cache miss, not an error page (partnerportal/cache.py); a hung Redis costs a second.
+    CACHES["default"]["BACKEND"] = "partnerportal.cache.ResilientRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
 
 AUTH_USER_MODEL = "partnerportal.User"
 AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
@@ -136,10 +143,26 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# A password change keeps the session it was made in; the adapter ends the person's other sessions.
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Sign-in and password reset answer the same for an unknown address as for a known one.
+ACCOUNT_PREVENT_ENUMERATION = True
+# Failed sign-ins: 10 a minute per IP, 5 in 5 minutes per address, counted across tenants (the counters
+# are outside the tenant cache partition, tenancy.tenant_cache_key). A lock-out lasts minutes, so that an
+# attacker cannot keep a real person out for long (a password reset lifts it at once).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Sessions are registered at sign-in; tracking each request's IP and time would cost a write per page.
+USERSESSIONS_TRACK_ACTIVITY = env.bool("USERSESSIONS_TRACK_ACTIVITY", default=False)
 ACCOUNT_FORMS = {"reset_password": "partnerportal.forms.TenantResetPasswordForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# The client's address for allauth's per-IP rate limits: the last X-Forwarded-For entry added by the
+# TRUSTED_PROXY_COUNT proxies in front (0: REMOTE_ADDR, no proxy). `make load` sets 1 and gives each
+# simulated person an address of their own, as real people have. Production sits behind its TLS proxy
+# (SECURE_PROXY_SSL_HEADER): counting the proxy's address would lock everybody out together.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0)
 MFA_TOTP_ISSUER = "Partner Portal"
+# Managers and the superuser must enrol in TOTP and give a code before the back-office (partnerportal/mfa.py).
+MANAGER_MFA_REQUIRED = env.bool("MANAGER_MFA_REQUIRED", default=PRODUCTION)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -159,6 +182,11 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Files no URL serves (duty evidence): read only through views that check who asks.
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "private")
+# Uploads (duty evidence): the largest file, and the largest image in pixels, checked from its header before
+# it is decoded (40 million: an A4 page scanned at 600 dpi). Tenant logos: at most LOGO_MAX_BYTES.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+LOGO_MAX_BYTES = env.int("LOGO_MAX_BYTES", default=1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -197,7 +225,10 @@ if CELERY_TASK_ALWAYS_EAGER:
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TASK_ACKS_LATE = True
+# No CELERY_TASK_ACKS_LATE: acks_late is set task by task, on the idempotent ones only (each says why in
+# its tasks.py; tests/test_tasks_acks.py holds the table). A message a killed worker held unacknowledged
+# goes back to the queue after the visibility timeout, which must outlast the longest task and countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
@@ -205,6 +236,11 @@ COUNTRIES_FIRST = ["FR", "BE", "LU", "CH", "MC"]
 
 # Invitations to the portal expire after this many days (issue: 7 days, single use).
 INVITATION_VALIDITY_DAYS = 7
+
+# Revenue imports (tiers/imports.py): a bigger file, or one with more data lines, is rejected whole with a
+# message naming the limit. A line of a billing export is about 40 bytes: 100 MB is 2.5 million lines.
+REVENUE_IMPORT_MAX_BYTES = env.int("REVENUE_IMPORT_MAX_BYTES", default=100_000_000)
+REVENUE_IMPORT_MAX_LINES = env.int("REVENUE_IMPORT_MAX_LINES", default=2_000_000)
 
 # Content Security Policy (django-csp 4): our own scripts and styles only, no CDN, no inline code.
 CONTENT_SECURITY_POLICY = {
@@ -233,8 +269,9 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # SECURE_COOKIES=false only where the production settings are served over plain HTTP on 127.0.0.1
+    # (`make stack`, `make load`): a browser sends no Secure cookie back over http.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 LOGGING = {

@@ -1,13 +1,25 @@
 """Fixtures of the duties tests: a private storage of their own, and the Dstny ladder on both tenants."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from tests.tiers.conftest import dstny, programmes  # noqa: F401  (the tiers fixtures, reused)
 
 PDF = b"%PDF-1.4\n% a tiny test document\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+
+def _image(format: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "#2b1a64").save(out, format=format)
+    return out.getvalue()
+
+
+# Real images: scans are decoded and encoded again on upload (partnerportal.uploads.image_reencode).
+PNG = _image("PNG")
+JPEG = _image("JPEG")
 
 
 @pytest.fixture(autouse=True)

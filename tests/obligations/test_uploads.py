@@ -1,6 +1,7 @@
 """Evidence uploads: checked by content, stored privately under generated names, served only to the owner
 partner's people and the tenant's managers."""
 
+import io
 import os
 from unittest import mock
 
@@ -10,6 +11,7 @@ from django.http.multipartparser import MultiPartParser
 from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
+from PIL import Image
 
 from obligations.models import FulfilmentState
 from obligations.uploads import MAX_BYTES
@@ -40,7 +42,11 @@ def test_a_pdf_png_or_jpeg_is_stored_and_submitted(world, client_for, fulfilment
     stored = reload(fulfilment)
     assert stored.state == FulfilmentState.SUBMITTED and stored.submitted_by == world.a.sales
     assert stored.document.name.startswith(f"tenants/{world.a.tenant.pk}/duties/")
-    assert (private_root / stored.document.name).read_bytes() == content
+    kept = (private_root / stored.document.name).read_bytes()
+    if content == PDF:
+        assert kept == content
+    else:  # a scan is decoded and encoded again: the same picture, not the same bytes
+        assert Image.open(io.BytesIO(kept)).size == Image.open(io.BytesIO(content)).size
 
 
 @pytest.mark.parametrize("content", [b"MZ\x90\x00\x03" + b"\x00" * 64, b"\x7fELF\x02\x01\x01" + b"\x00" * 64])

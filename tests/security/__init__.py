@@ -1,0 +1,1 @@
+"""Hostile input: uploads, logos, names with markup, hosts (issue 11)."""
