@@ -9,7 +9,11 @@ from partnerportal.tenancy import tenant_scope
 from . import services
 from .notifications import claim_notify
 
-RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+# acks_late and reject_on_worker_lost (a killed worker leaves the message for another) because both tasks
+# are idempotent: the e-mails are claimed (``notified_state``) in a locked update before they are sent, and
+# a lapsed claim refused once is no longer pending.
+IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
+RETRY = {**IDEMPOTENT, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(**RETRY)

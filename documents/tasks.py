@@ -1,10 +1,16 @@
 """Celery tasks of the documents app: ids in, the tenant's scope opened here, one service call each.
 
-Every task may run twice (``acks_late``: a worker that dies mid-task leaves the message for another) because
-a second run is harmless: the tier-change and welcome-pack services skip what a first run recorded, and a
-regenerated document keeps the previous one valid until the new one exists. Storage and database hiccups
-(``OSError``, ``OperationalError``) are retried with exponential back-off, five times at most; a rendering
-error is not transient and fails at once.
+The tasks that react to tier changes and the daily renewal may run twice (``acks_late`` and
+``reject_on_worker_lost``: a worker that dies mid-task leaves the message for another) because a second
+run is harmless: the tier-change, welcome-pack and renewal services skip what a first run recorded, and a
+regenerated document keeps the previous one valid until the new one exists. ``document_issue`` (a
+manager's request for one more document) is not idempotent — each run issues a document and e-mails it —
+so it is acknowledged before it runs: a worker lost mid-task loses that request, which the manager sees
+(no new document) and can repeat, rather than issuing and e-mailing it twice.
+
+Storage and database hiccups (``OSError``, ``OperationalError``) are retried with exponential back-off
+(1, 2, 4… seconds, jittered, at most 10 minutes apart), five times at most; a rendering error is not
+transient and fails at once. Meanwhile the partner keeps the previous document.
 """
 
 import datetime as dt
@@ -21,15 +27,15 @@ from . import services
 
 TRANSIENT_ERRORS = (OSError, OperationalError)
 RETRIES = {
-    "acks_late": True,
     "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": True,
     "retry_backoff_max": 600,
     "max_retries": 5,
 }
+IDEMPOTENT = {**RETRIES, "acks_late": True, "reject_on_worker_lost": True}
 
 
-@shared_task(**RETRIES)
+@shared_task(**IDEMPOTENT)
 def documents_for_tier_changes(tenant_id: int, evaluation_date: str, changes: list[list[int | None]]) -> int:
     """One task per chunk of ``tier_changed``: revoke and issue the chunk's diplomas and booster packs."""
     with tenant_scope(tenant_id):
@@ -41,7 +47,7 @@ def documents_for_tier_changes(tenant_id: int, evaluation_date: str, changes: li
     return len(issued)
 
 
-@shared_task(**RETRIES)
+@shared_task(**IDEMPOTENT)
 def welcome_packs_issue(tenant_id: int, partner_ids: list[int]) -> int:
     """The welcome pack of each partner that joined (became active) and has none yet."""
     with tenant_scope(tenant_id):
@@ -51,7 +57,7 @@ def welcome_packs_issue(tenant_id: int, partner_ids: list[int]) -> int:
         return sum(services.welcome_pack_issue(partner=partner) is not None for partner in partners)
 
 
-@shared_task(**RETRIES)
+@shared_task(**RETRIES, acks_late=False)
 def document_issue(tenant_id: int, partner_id: int, kind: str, tier_id: int | None = None) -> int:
     """On demand (back-office): one new document for one partner; returns its id."""
     with tenant_scope(tenant_id):
@@ -60,7 +66,7 @@ def document_issue(tenant_id: int, partner_id: int, kind: str, tier_id: int | No
         return services.document_issue(partner=partner, kind=kind, tier=tier).pk
 
 
-@shared_task(**RETRIES)
+@shared_task(**IDEMPOTENT)
 def diplomas_renew_due() -> list[str]:
     """Daily catch-up (django-celery-beat), for every tenant whose programme awards diplomas: renew the
     diplomas an evaluation confirmed, and revoke those of partners no longer active (a bulk status update

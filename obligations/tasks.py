@@ -12,7 +12,10 @@ from partnerportal.tenancy import tenant_scope
 from . import services
 from .models import Duty
 
-RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+# acks_late and reject_on_worker_lost (a killed worker leaves the message for another) only because every
+# task here is idempotent, each for the reason its docstring gives.
+IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
+RETRY = {**IDEMPOTENT, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(**RETRY)
@@ -56,9 +59,10 @@ def duties_daily_tenant(tenant_id: int) -> str:
     )
 
 
-@shared_task
+@shared_task(**IDEMPOTENT)
 def duties_daily() -> list[int]:
-    """Daily (django-celery-beat): queue the day of every tenant that has a duty catalogue."""
+    """Daily (django-celery-beat): queue the day of every tenant that has a duty catalogue. Idempotent: a
+    tenant's day queued twice expires, opens and reminds each thing once."""
     tenant_ids = list(
         Tenant.objects.filter(
             Exists(Duty.objects.with_scopes_disabled().filter(tenant=OuterRef("pk")))

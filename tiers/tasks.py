@@ -16,15 +16,24 @@ from .grading import RegradeError
 from .locks import RegradeInProgress
 from .models import Evaluation, Tier
 
+# acks_late (the message is acknowledged once the task has run, so a worker killed mid-task leaves it for
+# another) and reject_on_worker_lost (a pool process killed mid-task puts the message back at once instead
+# of failing it) only on tasks a second run leaves unchanged: each says below why it is idempotent.
+IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
+RETRY = {**IDEMPOTENT, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+
+# Idempotent: the assessments are claimed (``notified_at``) in one locked update before anything is sent.
+@shared_task(**RETRY)
 def notify_tier_changes(tenant_id: int, assessment_ids: list[int]) -> int:
     """E-mail the partners whose tier changed; assessments already notified are skipped."""
     with tenant_scope(tenant_id):
         return services.assessment_notify(assessment_ids=assessment_ids)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+# Idempotent: one assessment per partner and evaluation (a unique index); a resumed run grades only the
+# partners a killed run had not committed, and a finished evaluation writes nothing.
+@shared_task(**RETRY)
 def regrade_tenant(tenant_id: int, evaluation_date: str, user_id: int | None = None) -> str:
     """Run (or finish) one tenant's evaluation. Idempotent: a finished evaluation writes nothing."""
     tenant = Tenant.objects.get(pk=tenant_id)
@@ -42,7 +51,8 @@ def regrade_tenant(tenant_id: int, evaluation_date: str, user_id: int | None = N
     return result.summary()
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+# Idempotent: a resumed approval skips the partners already applied.
+@shared_task(**RETRY)
 def approve_evaluation(tenant_id: int, evaluation_id: int, user_id: int | None = None) -> str:
     """Apply a proposed evaluation a manager approved. Idempotent: a resumed approval skips the partners
     already applied, and an evaluation no longer awaiting approval is left alone."""
@@ -58,7 +68,9 @@ def approve_evaluation(tenant_id: int, evaluation_id: int, user_id: int | None =
     return f"approved: partners {evaluation.partners}, up {evaluation.up}, down {evaluation.down}"
 
 
-@shared_task
+# Idempotent: it only queues regrade_tenant for the evaluations not finished, and a regrade queued twice
+# finds the tenant locked or its evaluation done.
+@shared_task(**IDEMPOTENT)
 def regrade_due() -> list[str]:
     """Daily catch-up (django-celery-beat): regrade every tenant whose due evaluation has not finished.
 
