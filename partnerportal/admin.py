@@ -2,6 +2,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -11,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .admin_site import ReadOnlyInlineMixin, SuperuserOnlyAdminMixin, TenantAdminMixin
+from .logos import TenantForm
 from .models import Invitation, Membership, OperatorPlan, Partner, PartnerType, Tenant, TenantDomain
 
 
@@ -21,6 +23,7 @@ class TenantDomainInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
+    form = TenantForm  # a new logo is checked, encoded again and named by its content
     list_display = ["name", "slug", "default_language", "currency", "timezone"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [TenantDomainInline]
@@ -215,3 +218,17 @@ class UserAdmin(SuperuserOnlyAdminMixin, DjangoUserAdmin):
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+if apps.is_installed("allauth.usersessions"):
+    # Imported first, so that allauth's own registration has happened and can be replaced.
+    from allauth.usersessions.admin import UserSessionAdmin as AllauthUserSessionAdmin
+    from allauth.usersessions.models import UserSession
+
+    admin.site.unregister(UserSession)
+
+    @admin.register(UserSession)
+    class UserSessionAdmin(SuperuserOnlyAdminMixin, AllauthUserSessionAdmin):
+        # allauth searches ``user__username``, which this user model has not (people sign in by e-mail):
+        # every search of the list was a 500.
+        search_fields = ["user__email", "ip"]

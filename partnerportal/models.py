@@ -10,10 +10,12 @@ import secrets
 import zoneinfo
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import (
     FileExtensionValidator,
     MaxValueValidator,
@@ -22,6 +24,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
@@ -30,7 +33,7 @@ from django_countries.fields import CountryField
 from django_scopes import ScopedManager
 
 from .history import tenant_history
-from .validators import validate_evaluation_months, validate_siren, validate_siret
+from .validators import validate_evaluation_months, validate_logo, validate_siren, validate_siret
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
 
@@ -77,7 +80,8 @@ class Tenant(models.Model):
         _("logo"),
         upload_to=tenant_upload_to,
         blank=True,
-        validators=[FileExtensionValidator(["svg", "png", "jpg", "jpeg", "webp"])],
+        validators=[FileExtensionValidator(["svg", "png", "jpg", "jpeg", "webp"]), validate_logo],
+        help_text=_("SVG, PNG, JPEG or WebP. Images are saved again, at most 1200 pixels a side."),
     )
     primary_colour = models.CharField(
         _("primary colour"), max_length=7, default="#1f3a93", validators=[hex_colour]
@@ -122,6 +126,18 @@ class Tenant(models.Model):
     def today(self):
         """Today's date in the tenant's time zone: due dates and evaluations are the tenant's days."""
         return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.timezone))
+
+    @property
+    def logo_url(self) -> str:
+        """Where pages load the logo from, "" without one: the storage's own URL when it is not the local
+        file system (object storage serves its files), else the logo view (``partnerportal.logos``), which
+        answers with any DEBUG and lets browsers keep the file a year; the URL holds the file's name, which
+        changes with the logo (``uploads.logo_clean`` names it by its content's hash)."""
+        if not self.logo:
+            return ""
+        if not isinstance(self.logo.storage, FileSystemStorage):
+            return self.logo.url
+        return reverse("partnerportal:tenant-logo", args=[PurePosixPath(self.logo.name).name])
 
     @cached_property
     def primary_host(self) -> str:

@@ -1,10 +1,8 @@
 from django.apps import apps
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import logos, views
 
 portal_patterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -16,6 +14,8 @@ portal_patterns = [
     path("company/", views.CompanyView.as_view(), name="company"),
     path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("branding.css", views.branding_css, name="branding-css"),
+    # Public, on the tenant's host: the logo of the sign-in page too; any name but its file's is a 404.
+    path("logo/<str:name>", logos.tenant_logo, name="tenant-logo"),
 ]
 
 # The apps' portal sections, each under its own prefix; an app removed from INSTALLED_APPS takes its URLs along.
@@ -35,6 +35,3 @@ urlpatterns = [
     path("", include("partnerportal.bench.urls")),  # empty unless served by bench_pages (bench/settings.py)
     path("admin/", admin.site.urls),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,7 +1,9 @@
-"""Validators for French company numbers and programme settings."""
+"""Validators for French company numbers, programme settings and tenant logos."""
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from .uploads import logo_check
 
 # La Poste's establishments share one SIREN whose SIRETs do not pass the Luhn key: INSEE checks them by
 # the sum of their digits being a multiple of 5 instead, except the head office, which keeps the Luhn key.
@@ -64,3 +66,11 @@ def validate_evaluation_months(value) -> None:
         or len(set(value)) != len(value)
     ):
         raise ValidationError(_("Give a list of distinct month numbers from 1 to 12, e.g. [1, 7]."))
+
+
+def validate_logo(value) -> None:
+    """A logo being uploaded is an image with nothing active in it (``uploads.logo_check``). A file already
+    stored is left alone: it was checked when it came, and reading it at every save would cost a read."""
+    if getattr(value, "_committed", True):
+        return
+    logo_check(value)
