@@ -9,6 +9,7 @@ id in the session; then:
 """
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.usersessions.internal.flows.sessions import end_other_sessions
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -60,6 +61,25 @@ class AccountAdapter(DefaultAccountAdapter):
             self.authentication_failed(request, **credentials)
             return None
         return user
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        """The key of the per-account failed-login counter: the address alone.
+
+        allauth puts the site's domain in it, which here is the tenant's host (no django.contrib.sites),
+        so each tenant's host would count its own five guesses for the same account.
+        """
+        return credentials.get("email", credentials.get("username", "")).strip().lower()
+
+    def set_password(self, user, password):
+        """A new password (changed, or reset through the e-mailed link) ends the person's other sessions.
+
+        Django would refuse those sessions at their next request anyway (the session's password hash no
+        longer matches); ending them deletes them, so that a stolen session cookie is dead at once and
+        the sessions page no longer lists them. The current session, if any, stays.
+        """
+        super().set_password(user, password)
+        if self.request is not None:
+            end_other_sessions(self.request, user)
 
     def get_from_email(self):
         tenant = getattr(self.request, "tenant", None)

@@ -54,13 +54,23 @@ def tenant_managers(tenant: Tenant) -> QuerySet:
     )
 
 
+# Keys about a person or an IP, not about a tenant's data: allauth's rate-limit counters
+# (``allauth.core.internal.ratelimit.get_cache_key``: "allauth:rl:<app>:…", and their ":lock" keys) and its
+# used-TOTP-code markers (``allauth.mfa.totp.internal.auth.TOTP``), which stop a code from being replayed.
+GLOBAL_CACHE_KEY_PREFIXES = ("allauth:rl:", "allauth.mfa.totp.used?")
+
+
 def tenant_cache_key(key: str, key_prefix: str, version: int) -> str:
     """Cache KEY_FUNCTION: every key made inside a tenant scope is partitioned by that tenant.
 
     So no code can read another tenant's cached page or value by reusing a key; keys made outside any
-    scope (platform-wide values) share the "-" partition.
+    scope (platform-wide values) share the "-" partition. Rate-limit counters and used-code markers are
+    platform-wide too, wherever they are made: partitioned, a person with access to several tenants (the
+    platform superuser first) would get a fresh set of password guesses on each tenant's host, and a TOTP
+    code seen on one host could be replayed on another.
     """
-    return f"{key_prefix}:{version}:t{current_tenant_id() or '-'}:{key}"
+    tenant_id = None if key.startswith(GLOBAL_CACHE_KEY_PREFIXES) else current_tenant_id()
+    return f"{key_prefix}:{version}:t{tenant_id or '-'}:{key}"
 
 
 def tenant_owned_paths() -> list[tuple[type, str]]:
