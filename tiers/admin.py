@@ -85,7 +85,11 @@ class RevenueEntryAdmin(TenantAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             result = revenue_import(
-                tenant=request.tenant, stream=upload.file, filename=upload.name, by=request.user
+                tenant=request.tenant,
+                stream=upload.file,
+                filename=upload.name,
+                by=request.user,
+                size=upload.size,
             )
             if result.ok:
                 messages.success(

@@ -1,20 +1,31 @@
 """Revenue import: ``partner_ref, month (YYYY-MM), category, amount`` files as French billing tools export.
 
-Accepted: ``;`` or ``,`` delimiters, decimal comma or point (with space or dot thousands separators),
-UTF-8 with or without BOM. A file is imported whole or not at all: any bad line rejects the file and
-every bad line is reported by its line number (the header is line 1). Re-importing a file changes
-nothing (upsert on partner, month and category). Lines stream through a staging table, so memory does
-not grow with the file.
+Accepted: ``;`` or ``,`` delimiters (one per file, the header's), decimal comma or point (with space or
+dot thousands separators); UTF-8 with or without BOM, UTF-16 (with a BOM, or without one when the text
+shows it) and, when the start of the file is not UTF-8, Windows-1252 (the Latin-1 of Excel's French
+"CSV (séparateur: point-virgule)"). A file is imported whole or not at all: any bad line rejects the file
+and every bad line is reported by its line number (the header is line 1); so does any other failure, even
+an unexpected one: the record is never left running. Re-importing a file changes nothing (upsert on
+partner, month and category). Lines stream through a staging table, so memory does not grow with the file;
+``REVENUE_IMPORT_MAX_BYTES`` and ``REVENUE_IMPORT_MAX_LINES`` bound the time one file takes.
+
+Hostile files: digits are ASCII digits only (``\\d`` would take ``٢٠٢٦``); a text cell that a spreadsheet
+would run as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return first) is refused; nothing of a cell
+is stored but a partner, a month, a category and an amount, and the errors quote cells with ``repr`` (quoted,
+control characters escaped) and cut to ``SHOWN`` characters.
 """
 
+import codecs
 import csv
 import datetime as dt
 import io
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import connection, reset_queries, transaction
 from django.db.models import Count, Exists, Min, OuterRef
 from django.utils import timezone
@@ -24,8 +35,17 @@ from partnerportal.models import Partner, Tenant
 
 from .models import RevenueCategory, RevenueEntry, RevenueImport, RevenueImportRow
 
+logger = logging.getLogger(__name__)
+
 COLUMNS = ("partner_ref", "month", "category", "amount")
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# [0-9], not \d: in Python \d matches every script's digits, and int("٢٠٢٦") is 2026.
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+AMOUNT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# What a spreadsheet runs as a formula at the start of a cell (OWASP "CSV Injection"), as
+# partnerportal.dashboard_export neutralises on the way out; here such a cell is refused on the way in.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes the file's encoding could not read (surrogateescape)
+SHOWN = 60  # characters of a cell quoted in an error message
 STAGE_BATCH = 5000
 KEPT_ERRORS = 1000  # stored on the import record; all of them are streamed to ``on_error``
 
@@ -33,11 +53,29 @@ KEPT_ERRORS = 1000  # stored on the import record; all of them are streamed to `
 # What can be wrong with a file, by code. The record stores the code and its parameters, so that the
 # back-office shows each error in the reader's language, and the English text for scripts.
 MESSAGES = {
-    "not_utf8": gettext_noop("the file is not UTF-8 text"),
-    "line_not_utf8": gettext_noop("the line is not UTF-8 text"),
+    "not_utf8": gettext_noop("the file is not UTF-8 text"),  # kept for records written before 2026-12
+    "line_not_utf8": gettext_noop("the line is not UTF-8 text"),  # idem
+    "not_decodable": gettext_noop(
+        "the line is not %(encoding)s text, the encoding the start of the file is in; save the whole file as UTF-8"
+    ),
+    "file_too_large": gettext_noop(
+        "the file is larger than the limit of %(megabytes)s MB; nothing was imported: split it into smaller files"
+    ),
+    "too_many_lines": gettext_noop(
+        "the file has more than %(max)s data lines, the limit; nothing was imported: split it into smaller files"
+    ),
     "missing_columns": gettext_noop("missing column(s) %(missing)s; the header must name %(columns)s"),
+    "mixed_delimiters_header": gettext_noop(
+        "the header mixes “;” and “,”: a file uses one delimiter, the same on every line"
+    ),
+    "mixed_delimiters": gettext_noop(
+        "the line is separated by “%(found)s” where the header uses “%(expected)s”: a file uses one delimiter"
+    ),
     "unreadable_line": gettext_noop("unreadable line (%(error)s)"),
     "column_count": gettext_noop("%(count)s column(s) instead of %(expected)s"),
+    "formula": gettext_noop(
+        "%(column)s %(value)s starts like a spreadsheet formula (=, +, -, @, tab): formulas are refused"
+    ),
     "partner_ref_empty": gettext_noop("partner_ref is empty"),
     "unknown_partner": gettext_noop("unknown partner %(ref)s"),
     "bad_month": gettext_noop("bad month %(month)s (expected YYYY-MM)"),
@@ -48,6 +86,9 @@ MESSAGES = {
     "amount_too_large": gettext_noop("amount %(amount)s is too large"),
     "duplicate_line": gettext_noop(
         "%(ref)s %(month)s %(category)s appears twice in the file (first on line %(first)s)"
+    ),
+    "unexpected": gettext_noop(
+        "the import stopped on an unexpected error (%(error)s) after this line; nothing was imported"
     ),
 }
 
@@ -92,6 +133,7 @@ class ImportResult:
     lines: int = 0
     errors: list[LineError] = field(default_factory=list)
     error_count: int = 0
+    last_line: int = 1  # the last line read, named by an error that is no line's fault
 
     @property
     def ok(self) -> bool:
@@ -102,11 +144,16 @@ class _Rejected(Exception):
     pass
 
 
-class _CountingReader(io.RawIOBase):
-    """Wraps a binary file to report how many bytes were read (for a progress bar)."""
+class _TooLarge(Exception):
+    pass
 
-    def __init__(self, raw, on_bytes: Callable[[int], None] | None):
-        self.raw, self.on_bytes = raw, on_bytes
+
+class _CountingReader(io.RawIOBase):
+    """Wraps a binary file to report how many bytes were read (for a progress bar) and to stop reading past
+    ``limit`` bytes, whatever the file says its size is."""
+
+    def __init__(self, raw, on_bytes: Callable[[int], None] | None, limit: int):
+        self.raw, self.on_bytes, self.limit, self.count = raw, on_bytes, limit, 0
 
     def readable(self):
         return True
@@ -114,9 +161,18 @@ class _CountingReader(io.RawIOBase):
     def readinto(self, buffer):
         data = self.raw.read(len(buffer))
         buffer[: len(data)] = data
+        self.count += len(data)
+        if self.count > self.limit:
+            raise _TooLarge
         if self.on_bytes and data:
             self.on_bytes(len(data))
         return len(data)
+
+
+def shown(value: str) -> str:
+    """A cell as an error quotes it: ``repr`` (quoted, control characters escaped), at most ``SHOWN``
+    characters of it."""
+    return repr(value if len(value) <= SHOWN else value[:SHOWN] + "…")
 
 
 def parse_amount(text: str) -> Decimal:
@@ -124,9 +180,15 @@ def parse_amount(text: str) -> Decimal:
     value = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("€", "")
     if "," in value:
         value = value.replace(".", "").replace(",", ".")
-    if not re.fullmatch(r"-?\d+(\.\d+)?", value):
+    if not AMOUNT.fullmatch(value):
         raise InvalidOperation(text)
     return Decimal(value)
+
+
+def _formula(column: str, value: str) -> tuple[str, dict] | None:
+    if value.startswith(FORMULA_PREFIXES):
+        return "formula", {"column": column, "value": shown(value)}
+    return None
 
 
 def _check_line(values: dict, refs: dict[str, int]) -> tuple[tuple | None, list[tuple[str, dict]]]:
@@ -135,21 +197,30 @@ def _check_line(values: dict, refs: dict[str, int]) -> tuple[tuple | None, list[
     partner_id = refs.get(ref)
     if not ref:
         problems.append(("partner_ref_empty", {}))
+    elif formula := _formula("partner_ref", ref):
+        problems.append(formula)
     elif partner_id is None:
-        problems.append(("unknown_partner", {"ref": repr(ref)}))
+        problems.append(("unknown_partner", {"ref": shown(ref)}))
     month = None
-    match = MONTH.match(values["month"].strip())
-    if match and 1 <= int(match.group(2)) <= 12:
-        month = dt.date(int(match.group(1)), int(match.group(2)), 1)
-    else:
-        problems.append(("bad_month", {"month": repr(values["month"].strip())}))
+    match = MONTH.fullmatch(values["month"].strip())
+    if match:
+        try:
+            month = dt.date(int(match.group(1)), int(match.group(2)), 1)
+        except ValueError:  # month 13, year 0
+            pass
+    if month is None:
+        problems.append(
+            _formula("month", values["month"].strip())
+            or ("bad_month", {"month": shown(values["month"].strip())})
+        )
     category = values["category"].strip().lower()
     if category not in RevenueCategory.values:
         problems.append(
-            (
+            _formula("category", values["category"].strip())
+            or (
                 "unknown_category",
                 {
-                    "category": repr(values["category"].strip()),
+                    "category": shown(values["category"].strip()),
                     "categories": ", ".join(RevenueCategory.values),
                 },
             )
@@ -158,15 +229,20 @@ def _check_line(values: dict, refs: dict[str, int]) -> tuple[tuple | None, list[
     try:
         amount = parse_amount(values["amount"])
     except InvalidOperation:
-        problems.append(("amount_not_number", {"amount": repr(values["amount"].strip())}))
+        text = values["amount"].strip()
+        problems.append(
+            (_formula("amount", text) if not text.startswith("-") else None)
+            or ("amount_not_number", {"amount": shown(text)})
+        )
     else:
-        shown = {"amount": values["amount"].strip()}
+        # Only digits, a sign and a point passed parse_amount: the cell is shown as it is.
+        text = {"amount": values["amount"].strip()}
         if amount < 0:
-            problems.append(("amount_negative", shown))
+            problems.append(("amount_negative", text))
+        elif amount >= Decimal("1e10"):  # before quantize(), which fails past 28 digits
+            problems.append(("amount_too_large", text))
         elif amount != amount.quantize(Decimal("0.01")):
-            problems.append(("amount_decimals", shown))
-        elif amount >= Decimal("1e10"):
-            problems.append(("amount_too_large", shown))
+            problems.append(("amount_decimals", text))
     if problems:
         return None, problems
     return (partner_id, month, category, amount), []
@@ -178,15 +254,19 @@ def revenue_import(
     stream,
     filename: str,
     by=None,
+    size: int | None = None,
     on_bytes: Callable[[int], None] | None = None,
     on_error: Callable[[LineError], None] | None = None,
 ) -> ImportResult:
     """Import a revenue file (a binary stream) for ``tenant``: all lines or none.
 
-    The RevenueImport record is written in any case (status imported or rejected, the first errors);
-    the ledger changes only when every line is valid.
+    The RevenueImport record is written in any case, imported or rejected with the first errors, each
+    naming its line; an unexpected failure rejects the file too (and is logged), so the record is never
+    left running. The ledger changes only when every line is valid. ``size``, when known, rejects a file
+    over ``REVENUE_IMPORT_MAX_BYTES`` before reading it; an unknown size is counted while reading.
     """
-    record = RevenueImport.objects.create(tenant=tenant, filename=filename[:255], created_by=by)
+    name = "".join(c for c in filename if c.isprintable())[:255]  # a NUL is refused by PostgreSQL
+    record = RevenueImport.objects.create(tenant=tenant, filename=name, created_by=by)
     result = ImportResult(record=record)
 
     def error(line: int, code: str, **params):
@@ -197,9 +277,13 @@ def revenue_import(
         if on_error:
             on_error(err)
 
+    limit = settings.REVENUE_IMPORT_MAX_BYTES
     try:
+        if size is not None and size > limit:
+            _too_large(1, limit, error)
+            raise _Rejected
         with transaction.atomic():
-            _stage(tenant, stream, record, result, error, on_bytes)
+            _stage(tenant, stream, record, result, error, on_bytes, limit)
             _report_duplicates(record, error)
             if result.error_count:
                 raise _Rejected
@@ -207,6 +291,11 @@ def revenue_import(
             RevenueImportRow.objects.filter(batch=record).delete()
     except _Rejected:
         pass
+    except Exception as exc:  # whatever it was, the file is rejected and the record says so, by line
+        logger.exception(
+            "revenue import %s of tenant %s failed at line %s", record.pk, tenant.pk, result.last_line
+        )
+        error(result.last_line, "unexpected", error=type(exc).__name__)
     record.lines = result.lines
     record.error_count = result.error_count
     record.errors = [e.as_json() for e in result.errors]
@@ -216,22 +305,66 @@ def revenue_import(
     return result
 
 
-def _stage(tenant, stream, record, result, error, on_bytes) -> None:
-    text = io.TextIOWrapper(
-        io.BufferedReader(_CountingReader(stream, on_bytes), 1 << 16), encoding="utf-8-sig", newline=""
-    )
+def _too_large(line: int, limit: int, error) -> None:
+    error(line, "file_too_large", megabytes=f"{limit / 1_000_000:g}")
+
+
+def _encoding(head: bytes) -> tuple[str, str]:
+    """The codec of a file from its first bytes, and its name for the reader.
+
+    A BOM says it. Without one, UTF-16 shows as a NUL byte beside most characters of the (ASCII) header;
+    bytes that are not UTF-8 in the first block mean Windows-1252 (a UTF-8 character cut by the end of the
+    block does not count). A file that turns out not to be UTF-8 further on is rejected at that line.
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "UTF-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "UTF-16"
+    sample = head[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    if len(sample) >= 8:
+        if odd.count(0) > len(odd) // 2 and even.count(0) == 0:
+            return "utf-16-le", "UTF-16"
+        if even.count(0) > len(even) // 2 and odd.count(0) == 0:
+            return "utf-16-be", "UTF-16"
     try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason != "unexpected end of data":
+            return "cp1252", "Windows-1252 (Latin-1)"
+    return "utf-8", "UTF-8"
+
+
+def _stage(tenant, stream, record, result, error, on_bytes, limit) -> None:
+    raw = io.BufferedReader(_CountingReader(stream, on_bytes, limit), 1 << 16)
+    try:
+        codec, encoding = _encoding(raw.peek(1 << 16))
+        # Undecodable bytes become lone surrogates instead of failing the whole block they are in: the
+        # line that holds them is then named exactly.
+        text = io.TextIOWrapper(raw, encoding=codec, errors="surrogateescape", newline="")
         header_line = text.readline()
-    except UnicodeDecodeError:
-        error(1, "not_utf8")
+    except _TooLarge:
+        _too_large(1, limit, error)
         return
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    except UnicodeError:  # a UTF-16 file of an odd number of bytes, or the like
+        error(1, "not_decodable", encoding="UTF-16")
+        return
+    if UNDECODABLE.search(header_line):
+        error(1, "not_decodable", encoding=encoding)
+        return
+    semicolons, commas = header_line.count(";"), header_line.count(",")
+    delimiter = ";" if semicolons > commas else ","
     header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter), [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        error(1, "missing_columns", missing=", ".join(missing), columns=", ".join(COLUMNS))
+        if semicolons and commas:
+            error(1, "mixed_delimiters_header")
+        else:
+            error(1, "missing_columns", missing=", ".join(missing), columns=", ".join(COLUMNS))
         return
+    other = "," if delimiter == ";" else ";"
     index = {c: header.index(c) for c in COLUMNS}
+    max_lines = settings.REVENUE_IMPORT_MAX_LINES
     refs = dict(Partner.objects.filter(tenant=tenant).values_list("external_ref", "pk"))
     batch: list[RevenueImportRow] = []
     line_no = 1
@@ -241,18 +374,32 @@ def _stage(tenant, stream, record, result, error, on_bytes) -> None:
             cells = next(reader)
         except StopIteration:
             break
-        except UnicodeDecodeError:
-            error(line_no + 1, "line_not_utf8")
+        except _TooLarge:
+            _too_large(reader.line_num + 1, limit, error)
+            break
+        except UnicodeError:
+            error(reader.line_num + 1, "not_decodable", encoding=encoding)
             break
         except csv.Error as exc:
             error(reader.line_num + 1, "unreadable_line", error=str(exc))
             break
-        line_no = reader.line_num + 1  # the header was line 1, read before this reader started
+        line_no = result.last_line = reader.line_num + 1  # the header was line 1, read before this reader
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, often at the end of exports
         result.lines += 1
+        if result.lines > max_lines:
+            error(line_no, "too_many_lines", max=max_lines)
+            break
+        if any(UNDECODABLE.search(cell) for cell in cells):
+            error(line_no, "not_decodable", encoding=encoding)
+            continue
         if len(cells) < len(header):
-            error(line_no, "column_count", count=len(cells), expected=len(header))
+            # Fewer cells than the header, and enough of the other delimiter to make up the columns: the
+            # line was written with the other one ("1,5" in a ";" file is a decimal comma, not this).
+            if delimiter.join(cells).count(other) >= len(header) - 1:
+                error(line_no, "mixed_delimiters", found=other, expected=delimiter)
+            else:
+                error(line_no, "column_count", count=len(cells), expected=len(header))
             continue
         parsed, problems = _check_line({c: cells[i] for c, i in index.items()}, refs)
         for code, params in problems:

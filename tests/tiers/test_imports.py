@@ -221,13 +221,21 @@ def test_a_header_without_the_required_columns_is_line_1(dstny, refs):
     assert ledger() == []
 
 
-def test_a_file_that_is_not_utf8_is_rejected(dstny, refs):
-    data = (HEADER + "DST-001;2026-01;recurring;100\n").encode("utf-16")
+def test_a_file_in_no_encoding_it_could_be_in_is_rejected(dstny, refs):
+    # Not UTF-8, so read as Windows-1252, where 0x81 is no character. (UTF-16 and Latin-1 files are
+    # imported: tests/tiers/test_import_hostile.py.)
+    data = HEADER.encode() + b"DST-001\x81;2026-01;recurring;100\n"
     with tenant_scope(dstny.tenant):
         result = revenue_import(tenant=dstny.tenant, stream=io.BytesIO(data), filename="revenue.csv")
 
     assert not result.ok
-    assert result.errors[0].line == 1
+    assert errors_of(result) == [
+        (
+            2,
+            "the line is not Windows-1252 (Latin-1) text, the encoding the start of the file is in; "
+            "save the whole file as UTF-8",
+        )
+    ]
     assert ledger() == []
 
 

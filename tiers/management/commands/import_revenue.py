@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True, help="The tenant's slug, e.g. dstny.")
-        parser.add_argument("file", help="The CSV file (; or , delimited, UTF-8 with or without BOM).")
+        parser.add_argument("file", help="The CSV file (; or , delimited; UTF-8, UTF-16 or Windows-1252).")
 
     def handle(self, *args, tenant, file, verbosity=1, **options):
         tenant = tenant_from_slug(tenant)
@@ -52,6 +52,7 @@ class Command(BaseCommand):
                 tenant=tenant,
                 stream=handle,
                 filename=os.path.basename(file),
+                size=size,
                 on_bytes=lambda n: progress.advance(task, n),
                 on_error=on_error,
             )
