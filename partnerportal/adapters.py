@@ -6,6 +6,10 @@ id in the session; then:
 - ``clean_email`` accepts only the invited address, and ``stash_verified_email`` (called by the accept
   view) marks it verified, since the person proved it by opening the e-mailed link;
 - ``save_user`` turns the invitation into a membership, in the same transaction as the new user.
+
+Sign-in: only the tenant's people and the platform superuser (``authenticate``); failed attempts are
+counted per address whichever tenant's host they come to (``_get_login_attempts_cache_key``); a new
+password ends the person's other sessions (``set_password``).
 """
 
 from allauth.account.adapter import DefaultAccountAdapter

@@ -30,7 +30,9 @@ class TenantModelFormMixin:
 class TenantResetPasswordForm(ResetPasswordForm):
     """Password reset only for people of this tenant (or the platform superuser).
 
-    The Membership manager is scoped to the request's tenant, so the filter below needs no tenant.
+    The Membership manager is scoped to the request's tenant, so the filter below needs no tenant. An
+    address known only on another tenant is answered as an unknown one (ACCOUNT_PREVENT_ENUMERATION): the
+    same page, and a mail without a link to that address.
     """
 
     def clean_email(self):

@@ -90,7 +90,11 @@ class ManagerMFAMiddleware:
         url_name = _url_name(request)
         if not is_mfa_enabled(request.user, [Authenticator.Type.TOTP]):
             return self._before_enrolment(request, url_name)
-        if session_passed_mfa(request) or url_name in CODE_PROMPT_URL_NAMES:
+        if session_passed_mfa(request):
+            return self.get_response(request)
+        # The code prompt leaves out its other ways in (password, e-mailed code): they open nothing here.
+        request.manager_mfa_pending = True
+        if url_name in CODE_PROMPT_URL_NAMES:
             return self.get_response(request)
         messages.warning(
             request,

@@ -119,7 +119,11 @@ def test_enrolled_manager_with_a_password_only_session_is_refused(world, client_
         assert response.status_code == 302, url
         assert response["Location"].startswith(CODE_PROMPT_URL), url
     assert client.get(ADMIN_URL)["Location"] == f"{CODE_PROMPT_URL}?next=%2Fadmin%2F"
-    assert client.get(CODE_PROMPT_URL).status_code == 200
+    prompt = client.get(CODE_PROMPT_URL)
+    assert prompt.status_code == 200
+    # Its other ways in would lead nowhere: only the code opens this session, so they are not offered.
+    assert reverse("account_reauthenticate") not in prompt.content.decode()
+    assert client.get(reverse("account_reauthenticate"))["Location"].startswith(CODE_PROMPT_URL)
 
 
 def test_password_only_session_is_unlocked_by_the_code(world, client_for, mfa_required):
