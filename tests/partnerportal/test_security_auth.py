@@ -228,6 +228,23 @@ def test_lock_out_lasts_minutes_only(world, monkeypatch):
     assert signed_in_user_id(client) == world.a.admin.pk
 
 
+def test_a_password_reset_lifts_the_lock_out_on_every_tenant(world, mailoutbox):
+    email = world.superuser.email
+    for attempt in range(5):
+        sign_in((world.a.host, world.b.host)[attempt % 2], email, password="wrong-guess")
+    assert is_rate_limited(sign_in(world.a.host, email)[1])
+
+    Client(HTTP_HOST=world.b.host).post(RESET_URL, {"email": email})
+    (link,) = reset_links(mailoutbox)
+    person = Client(HTTP_HOST=world.b.host)
+    form_url = person.get(link)["Location"]
+    person.post(form_url, {"password1": "a-new-Passphrase-42", "password2": "a-new-Passphrase-42"})
+
+    client, response = sign_in(world.a.host, email, password="a-new-Passphrase-42")
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == world.superuser.pk
+
+
 def test_rate_limit_and_used_code_keys_are_not_partitioned_by_tenant(world):
     with tenant_scope(world.a.tenant):
         in_a = [tenant_cache_key(k, "", 1) for k in ("allauth:rl:x", "allauth.mfa.totp.used?user=1", "page")]
