@@ -161,6 +161,27 @@ def world(db) -> World:
 
 
 @pytest.fixture
+def operator_member(world) -> Membership:
+    """The technical person (not an admin) of an operator partner of tenant A: the other partner profile.
+
+    A fixture of its own, not part of ``world``: a third partner in A would change what other tests count.
+    """
+    partner = PartnerFactory(
+        tenant=world.a.tenant,
+        partner_type=world.a.operator_type,
+        operator_plan=world.a.operator_plan,
+        legal_name="Orque Opérateur",
+    )
+    return MembershipFactory(
+        partner=partner,
+        role=Membership.Role.TECHNICAL,
+        user__email="technical@orque.test",
+        user__first_name="Technical",
+        user__last_name="Orque",
+    )
+
+
+@pytest.fixture
 def client_for(db) -> Callable[..., Client]:
     """``client_for(tenant, user=None)``: a new client on ``tenant``'s host, signed in there as ``user``."""
 

@@ -5,7 +5,7 @@ import tempfile
 
 from django.test.utils import override_settings
 
-from tests.url_cases import UrlCase
+from tests.url_cases import UrlCase, everyone
 
 
 def _private_root() -> None:
@@ -62,5 +62,5 @@ CASES = {
     ),
     "documents:document-download": UrlCase(kwargs=_document),
     # Public: anyone on the tenant's host checks a diploma; on another tenant's host the code is unknown.
-    "documents:verify": UrlCase(kwargs=_code, anonymous=200, other_partner=200, other_tenant=404),
+    "documents:verify": everyone(200, kwargs=_code, other_tenant=404, other_manager=404),
 }

@@ -79,7 +79,8 @@ CASES = {
     # Without a file the form is shown again (400) to the owner; intruders never see the duty.
     "obligations:fulfilment-upload": UrlCase(kwargs=_pk, method="post", owner=400),
     "obligations:fulfilment-training": UrlCase(kwargs=_pk, method="post", owner=400),
-    "obligations:fulfilment-document": UrlCase(kwargs=_document),
+    # The evidence is shown to the tenant's managers too (the back-office links to it), never to B's.
+    "obligations:fulfilment-document": UrlCase(kwargs=_document, manager=200, other_manager=404),
     "obligations:plan": UrlCase(
         other_partner=200, other_tenant=200, kwargs=_plan, marker=lambda w: PLAN_NOTES
     ),
