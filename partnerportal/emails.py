@@ -47,7 +47,8 @@ def partner_emails(
     messages = []
     for language, addresses in groups.items():
         with translation.override(language):
-            subject = render_to_string(f"{template}_subject.txt", context).strip()
+            # One line whatever the names in it hold: a line break in a header would stop the sending.
+            subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
             body = render_to_string(f"{template}_message.txt", context)
         messages.append(EmailMultiAlternatives(subject, body, to=addresses))
     return messages

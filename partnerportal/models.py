@@ -33,7 +33,14 @@ from django_countries.fields import CountryField
 from django_scopes import ScopedManager
 
 from .history import tenant_history
-from .validators import validate_evaluation_months, validate_logo, validate_siren, validate_siret
+from .validators import (
+    validate_evaluation_months,
+    validate_logo,
+    validate_multiline,
+    validate_single_line,
+    validate_siren,
+    validate_siret,
+)
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
 
@@ -73,9 +80,11 @@ class Tenant(models.Model):
     class Currency(models.TextChoices):
         EUR = "EUR", _("Euro (€)")
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_single_line])
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
-    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    legal_name = models.CharField(
+        _("legal name"), max_length=200, blank=True, validators=[validate_single_line]
+    )
     logo = models.FileField(
         _("logo"),
         upload_to=tenant_upload_to,
@@ -197,6 +206,12 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True
     )
@@ -222,14 +237,14 @@ class PartnerType(models.Model):
         Tenant, on_delete=models.CASCADE, related_name="partner_types", verbose_name=_("tenant")
     )
     code = models.SlugField(_("code"), max_length=30)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_single_line])
     grading_basis = models.CharField(
         _("grading basis"),
         max_length=100,
         help_text=_("What the tier is computed on, as partners read it (e.g. monthly recurring revenue)."),
     )
     grading_basis_short = models.CharField(_("short grading basis"), max_length=10, blank=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, validators=[validate_multiline])
     has_operator_plans = models.BooleanField(
         _("has operator plans"), default=False, help_text=_("Partners of this type choose an operator plan.")
     )
@@ -260,8 +275,8 @@ class OperatorPlan(models.Model):
         Tenant, on_delete=models.CASCADE, related_name="operator_plans", verbose_name=_("tenant")
     )
     code = models.SlugField(_("code"), max_length=30)
-    name = models.CharField(_("name"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_single_line])
+    description = models.TextField(_("description"), blank=True, validators=[validate_multiline])
     opening_fee = models.DecimalField(
         _("opening fee"),
         max_digits=10,
@@ -344,15 +359,21 @@ class Partner(models.Model):
     external_ref = models.CharField(
         _("external reference"), max_length=50, help_text=_("The vendor's billing code for this partner.")
     )
-    legal_name = models.CharField(_("legal name"), max_length=200)
-    trade_name = models.CharField(_("trade name"), max_length=200, blank=True)
+    legal_name = models.CharField(_("legal name"), max_length=200, validators=[validate_single_line])
+    trade_name = models.CharField(
+        _("trade name"), max_length=200, blank=True, validators=[validate_single_line]
+    )
     siren = models.CharField(_("SIREN"), max_length=9, blank=True, validators=[validate_siren])
     siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
-    address_line1 = models.CharField(_("address"), max_length=200, blank=True)
-    address_line2 = models.CharField(_("address (continued)"), max_length=200, blank=True)
+    address_line1 = models.CharField(
+        _("address"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    address_line2 = models.CharField(
+        _("address (continued)"), max_length=200, blank=True, validators=[validate_single_line]
+    )
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    region = models.CharField(_("region"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True, validators=[validate_single_line])
+    region = models.CharField(_("region"), max_length=100, blank=True, validators=[validate_single_line])
     country = CountryField(_("country"), default="FR")
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("contact e-mail"), blank=True)

@@ -74,3 +74,39 @@ def validate_logo(value) -> None:
     if getattr(value, "_committed", True):
         return
     logo_check(value)
+
+
+# Control characters (C0, DEL, C1) and the bidirectional overrides that make a name read backwards on screen
+# ("invoice\u202Efdp.exe"). A line break in a name would also end an e-mail's subject.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _first_control(value: str, allowed: str = "") -> str | None:
+    for char in value:
+        if char in allowed:
+            continue
+        if char in BIDI_CONTROLS or ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
+            return char
+    return None
+
+
+def _control_error(char: str) -> ValidationError:
+    return ValidationError(
+        _("Remove the invisible control character %(char)s from this text."),
+        params={"char": f"U+{ord(char):04X}"},
+        code="control_character",
+    )
+
+
+def validate_single_line(value: str) -> None:
+    """Names: no control character at all, not even a line break or a tab."""
+    char = _first_control(value)
+    if char is not None:
+        raise _control_error(char)
+
+
+def validate_multiline(value: str) -> None:
+    """Descriptions, notes, reasons: line breaks and tabs, but no other control character."""
+    char = _first_control(value, allowed="\n\r\t")
+    if char is not None:
+        raise _control_error(char)
