@@ -10,7 +10,7 @@ ifeq ($(shell command -v $(PYTHON) 2>/dev/null),)
 PYTHON := python3
 endif
 
-.PHONY: install demo serve test lint format bench check-os clean
+.PHONY: install demo serve test lint format bench check-os clean stack load drill
 
 $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory check-os
@@ -97,6 +97,23 @@ bench: install
 	$(BIN)/python manage.py bench_regrade --partners $(BENCH_PARTNERS) --months 12
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/12} $(BIN)/python manage.py bench_pdf
 	$(BIN)/python manage.py bench_pages
+
+# The production topology on one machine (Docker cannot run here): the Procfile's gunicorn, Celery worker and
+# one beat under honcho, with production settings apart from TLS, until Ctrl-C (partnerportal/stack.py).
+# PostgreSQL and Redis from DATABASE_URL and REDIS_URL; by default partnerportal_stack and db 0 on 127.0.0.1.
+stack: install
+	$(BIN)/python -m partnerportal.stack
+
+# 50 partners and 5 managers for 60 s (locust, headless) against the stack on 127.0.0.1, with Dstny enlarged
+# to 50,000 partners (partnerportal/load/). Ends with `load: R req/s, p50 A ms, p95 B ms, p99 C ms, errors E`.
+load: install
+	$(BIN)/python -m partnerportal.load
+
+# Faults against a PostgreSQL cluster and a Redis server of its own (ports 55432 and 56379, a temporary folder)
+# and the Procfile's worker and web: a worker killed mid-regrade, PostgreSQL restarted mid-import, Redis down
+# while partners browse, a PDF task failing (partnerportal/drill/). Ends with `drill: N scenarios, lost L`.
+drill: install
+	$(BIN)/python -m partnerportal.drill
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache

@@ -229,6 +229,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # its tasks.py; tests/test_tasks_acks.py holds the table). A message a killed worker held unacknowledged
 # goes back to the queue after the visibility timeout, which must outlast the longest task and countdown.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# A Redis result store that is down fails a send at once instead of after 20 reconnections (the message then
+# waits in the outbox, partnerportal/celery.py).
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"

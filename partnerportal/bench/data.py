@@ -412,3 +412,74 @@ def bench_tenant_drop(*, tenant: Tenant, plan: list[Clone] | None = None, say=la
             for name in doomed.values():
                 _execute(f"DROP TABLE IF EXISTS {name}")
     say(f"previous bench partners deleted ({time.perf_counter() - started:.1f} s)")
+
+
+def bench_manager_email(tenant: Tenant, number: int) -> str:
+    return f"bench-manager-{number}@{bench_email_domain(tenant)}"
+
+
+def bench_sign_ins(
+    *, tenant: Tenant, partners: int, managers: int, password: str
+) -> tuple[list[str], list[str]]:
+    """People who sign in through the login form with ``password`` (``make load``): the administrators of
+    the first ``partners`` bench partners, and ``managers`` managers of the tenant (``bench-manager-<n>``,
+    made when missing, kept across rebuilds as the others are). Each gets a verified primary address, which
+    allauth's mandatory verification asks for. Returns (partner people's e-mails, managers' e-mails).
+    """
+    from allauth.account.models import EmailAddress
+
+    User = get_user_model()
+    available = bench_partner_count(tenant=tenant)
+    if available < partners:
+        raise BenchDataError(f"{tenant.slug} has {available} bench partners, {partners} are needed")
+    domain = bench_email_domain(tenant)
+    partner_emails = [f"bench-{n}@{domain}" for n in range(1, partners + 1)]
+    manager_emails = [bench_manager_email(tenant, n) for n in range(1, managers + 1)]
+    with transaction.atomic():
+        User.objects.bulk_create(
+            [
+                User(email=email, first_name="Claude", last_name=f"Revue {n}")
+                for n, email in enumerate(manager_emails, 1)
+            ],
+            ignore_conflicts=True,
+        )
+        User.objects.filter(email__in=manager_emails).update(is_staff=True, is_active=True)
+        emails = partner_emails + manager_emails
+        users = dict(User.objects.filter(email__in=emails).values_list("email", "pk"))
+        missing = [email for email in partner_emails if email not in users]
+        if missing:
+            raise BenchDataError(f"no bench person {missing[0]}: rebuild the bench partners")
+        User.objects.filter(pk__in=users.values()).update(password=make_password(password))
+        Membership.objects.bulk_create(
+            [
+                Membership(tenant=tenant, user_id=users[email], role=Membership.Role.MANAGER)
+                for email in manager_emails
+            ],
+            ignore_conflicts=True,
+        )
+        EmailAddress.objects.bulk_create(
+            [
+                EmailAddress(user_id=users[email], email=email, verified=True, primary=True)
+                for email in emails
+            ],
+            ignore_conflicts=True,
+        )
+    return partner_emails, manager_emails
+
+
+def bench_tenant_ensure(
+    *, tenant: Tenant, partners: int, rebuild: bool = False, say=lambda line: None
+) -> int:
+    """Bring the tenant to ``partners`` partners in all (its own and bench copies): the copies present are
+    reused when their number is right (and not ``rebuild``), made again otherwise. Returns the copies' count."""
+    own = Partner._base_manager.filter(tenant=tenant).exclude(external_ref__startswith=REF_PREFIX).count()
+    wanted = max(partners - own, 0)
+    present = bench_partner_count(tenant=tenant)
+    if present == wanted and not rebuild:
+        say(f"{own + present} partners in {tenant.slug}, {present} of them bench copies: reused")
+        return present
+    say(f"making {wanted} bench partners in {tenant.slug}, copies of its {own} own with all their rows")
+    started = time.perf_counter()
+    counts = bench_tenant_build(tenant=tenant, partners=wanted, say=say)
+    say(f"data built in {time.perf_counter() - started:.1f} s: {sum(counts.values())} rows")
+    return wanted

@@ -1,0 +1,3 @@
+from partnerportal.load.run import main
+
+main()
