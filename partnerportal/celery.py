@@ -12,6 +12,7 @@ folder needs no migration; it is per machine, which is where the processes that 
 """
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
 from celery.signals import worker_ready
+from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerportal.settings")
@@ -44,7 +46,7 @@ except ImportError:  # pragma: no cover - redis is a dependency
     BROKER_DOWN = (BrokerError, OSError)
 
 # The options of apply_async an outbox message keeps (the others are the caller's objects: producer, link…).
-KEPT_OPTIONS = ("task_id", "queue", "priority", "retries")
+KEPT_OPTIONS = ("task_id", "queue", "priority", "retries", "ignore_result")
 FLUSH_DELAY_MAX = 60  # seconds between two attempts of the outbox thread, once backed off
 
 
@@ -57,12 +59,21 @@ class PortalTask(DjangoTask):
         task_id = task_id or str(uuid.uuid4())
         try:
             result = super().apply_async(args, kwargs, task_id=task_id, **options)
-        except BROKER_DOWN as exc:
+        except (*BROKER_DOWN, RuntimeError) as exc:
+            # The Redis result backend gives up reconnecting with a RuntimeError ("Retry limit exceeded while
+            # trying to reconnect to the Celery result store"); any other RuntimeError is not ours to keep.
+            if isinstance(exc, RuntimeError) and "result store" not in str(exc):
+                raise
             outbox_put(self.name, args, kwargs, {**options, "task_id": task_id}, error=exc)
             return self.AsyncResult(task_id)
         if outbox_waiting():
             outbox_kick()  # the broker answers again: publish what waited
         return result
+
+    def delay_on_commit(self, *args, **kwargs) -> None:
+        """``delay`` after commit, without a result: nobody can ask for it (this returns None), so the
+        result backend is neither subscribed to nor written."""
+        transaction.on_commit(functools.partial(self.apply_async, args, kwargs, ignore_result=True))
 
 
 app = Celery("partnerportal", task_cls=PortalTask)

@@ -104,4 +104,5 @@ def test_a_task_queued_while_the_broker_is_down_waits_in_the_outbox(
     assert name == "benefits.tasks.notify_claim_decisions"
     assert kw["args"] == [7, [1, 2], "approved"]
     assert kw["task_id"] in path.name
+    assert kw["ignore_result"] is True  # nobody can read the result of delay_on_commit
     assert not list(broker_down.iterdir())

@@ -21,12 +21,13 @@ import datetime as dt
 import io
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import connection, reset_queries, transaction
+from django.db import InterfaceError, OperationalError, connection, reset_queries, transaction
 from django.db.models import Count, Exists, Min, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -301,8 +302,30 @@ def revenue_import(
     record.errors = [e.as_json() for e in result.errors]
     record.status = RevenueImport.Status.REJECTED if result.error_count else RevenueImport.Status.IMPORTED
     record.finished_at = timezone.now()
-    record.save(update_fields=["lines", "error_count", "errors", "status", "finished_at"])
+    _record_save(record, ["lines", "error_count", "errors", "status", "finished_at"])
     return result
+
+
+RECORD_SAVE_SECONDS = 60
+
+
+def _record_save(record: RevenueImport, fields: list[str]) -> None:
+    """Write the outcome on the record even when the database went away under the import (PostgreSQL
+    restarted: ``make drill``): the broken connection is dropped and the save retried, with back-off, until
+    the server accepts again, so that no record is left running. Not inside a caller's transaction, which
+    a new connection could not continue."""
+    deadline = time.monotonic() + RECORD_SAVE_SECONDS
+    delay = 0.25
+    while True:
+        try:
+            record.save(update_fields=fields)
+            return
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() > deadline:
+                raise
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 5)
 
 
 def _too_large(line: int, limit: int, error) -> None:

@@ -34,14 +34,20 @@ def notify_tier_changes(tenant_id: int, assessment_ids: list[int]) -> int:
 # Idempotent: one assessment per partner and evaluation (a unique index); a resumed run grades only the
 # partners a killed run had not committed, and a finished evaluation writes nothing.
 @shared_task(**RETRY)
-def regrade_tenant(tenant_id: int, evaluation_date: str, user_id: int | None = None) -> str:
-    """Run (or finish) one tenant's evaluation. Idempotent: a finished evaluation writes nothing."""
+def regrade_tenant(
+    tenant_id: int, evaluation_date: str, user_id: int | None = None, chunk_size: int | None = None
+) -> str:
+    """Run (or finish) one tenant's evaluation. Idempotent: a finished evaluation writes nothing.
+    ``chunk_size``: partners per committed chunk (the engine's default; ``make drill`` uses small ones)."""
     tenant = Tenant.objects.get(pk=tenant_id)
     by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     with tenant_scope(tenant):
         try:
             result = services.evaluation_run(
-                tenant=tenant, evaluation_date=dt.date.fromisoformat(evaluation_date), by=by
+                tenant=tenant,
+                evaluation_date=dt.date.fromisoformat(evaluation_date),
+                by=by,
+                **({"chunk_size": chunk_size} if chunk_size else {}),
             )
         except (RegradeInProgress, RegradeError) as exc:
             # Nothing to retry: another run holds the tenant, or the programme is not set up (no tiers).
