@@ -204,3 +204,44 @@ def test_a_logo_saved_by_the_model_form_is_checked_too(world):
     # A stored file is not read again at each save.
     tenant.logo.save("logo.svg", ContentFile(PLAIN_SVG), save=True)
     tenant.full_clean()
+
+
+def admin_form_data(response) -> dict:
+    """What the back-office's change form would post back as it stands: its fields and its inlines."""
+    data = {}
+    adminform = response.context["adminform"]
+    for name in adminform.form.fields:
+        value = adminform.form[name].value()
+        if value is None or name == "logo":
+            continue
+        data[name] = value
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
+        for form in formset.formset.forms:
+            for name in form.fields:
+                value = form[name].value()
+                if value is not None:
+                    data[form.add_prefix(name)] = value
+    return data
+
+
+def test_the_back_office_checks_and_renames_an_uploaded_logo(world, client_for):
+    client = client_for(world.a.tenant, world.superuser)
+    url = reverse("admin:partnerportal_tenant_change", args=[world.a.tenant.pk])
+    data = admin_form_data(client.get(url))
+
+    refused = client.post(url, {**data, "logo": SimpleUploadedFile("logo.svg", HOSTILE_SVGS["script"])})
+    assert refused.status_code == 200 and refused.context["adminform"].form.has_error(
+        "logo", code="active_svg"
+    )
+    assert not Tenant.objects.get(pk=world.a.tenant.pk).logo
+
+    webp = io.BytesIO()
+    Image.new("RGB", (50, 20), "navy").save(webp, format="WEBP")
+    saved = client.post(url, {**data, "logo": SimpleUploadedFile("../../Mon logo.webp", webp.getvalue())})
+    assert saved.status_code == 302, saved.context["adminform"].form.errors if saved.context else saved
+    tenant = Tenant.objects.get(pk=world.a.tenant.pk)
+    assert re.fullmatch(rf"tenants/{tenant.pk}/tenant/logo-[0-9a-f]{{16}}\.png", tenant.logo.name)
+    assert client.get(tenant.logo_url)["Content-Type"] == "image/png"
