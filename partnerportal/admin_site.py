@@ -6,18 +6,43 @@
 - The platform superuser sees every tenant: the site runs its views with scopes disabled for them.
 - Any ModelAdmin that is not tenant-aware (users, e-mail addresses, Celery beat, MFA…) is for the
   superuser only, whoever registered it; so tenant staff can never edit users or make themselves superuser.
+- Every ModelAdmin, tenant-aware or not, refuses hostile input (admin_input.py) with a 400 that names it:
+  filters the database cannot read, searches too long for it, malformed selected rows and choice ids.
 """
 
 from functools import wraps
 
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import (
+    ALL_VAR,
+    ERROR_FLAG,
+    IS_FACETS_VAR,
+    IS_POPUP_VAR,
+    ORDER_VAR,
+    PAGE_VAR,
+    SEARCH_VAR,
+    TO_FIELD_VAR,
+)
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.auth import get_user_model
-from django.urls import path
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from . import dashboard
+from .admin_input import (
+    BadAdminInput,
+    lookup_problem,
+    refusing_malformed_choices,
+    search_problem,
+    value_problem,
+)
 from .dashboard_branding import backoffice_branding_css
 from .dashboard_views import dashboard_context, dashboard_list_view
 from .forms import TenantModelFormMixin
@@ -34,7 +59,121 @@ def is_tenant_manager(request) -> bool:
     return membership is not None and membership.is_manager
 
 
-class SuperuserOnlyAdminMixin:
+# Change-list parameters that are not filters: the admin reads them itself.
+CHANGELIST_VARS = {
+    ALL_VAR,
+    ERROR_FLAG,
+    IS_FACETS_VAR,
+    IS_POPUP_VAR,
+    ORDER_VAR,
+    PAGE_VAR,
+    SEARCH_VAR,
+    TO_FIELD_VAR,
+}
+
+
+class RefuseBadInputMixin:
+    """Every ModelAdmin's guard against input the database cannot read (see admin_input.py): checked before
+    the change list, the search, an action or a form queries anything, and answered with a 400 page that
+    names the parameter and its value."""
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied  # before anything else: the filters of a list one may not see are not checked
+        try:
+            self._check_changelist_filters(request)
+            return super().changelist_view(request, extra_context)
+        except BadAdminInput as refused:
+            return self.bad_input_response(request, refused.message)
+
+    def _check_changelist_filters(self, request) -> None:
+        own = {
+            getattr(spec, "parameter_name", None)
+            for spec in self.get_list_filter(request)
+            if isinstance(spec, type) and issubclass(spec, admin.SimpleListFilter)
+        }
+        for key, values in request.GET.lists():
+            if key in CHANGELIST_VARS or key in own:
+                continue
+            for value in values:
+                if problem := lookup_problem(self.model, key, value):
+                    raise BadAdminInput(problem)
+
+    def get_object(self, request, object_id, from_field=None):
+        # Django answers an id that is not one with "does not exist", but not an id too large for the
+        # database, compared through a relation (a one-to-one primary key) without an overflow guard.
+        field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
+        if value_problem(field.target_field if field.is_relation else field, object_id):
+            return None
+        return super().get_object(request, object_id, from_field)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # django-simple-history's history reads the id itself, and "abc" was a ValueError (a 500).
+        if self._id_problem(object_id):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        history = getattr(self.model, self.opts.simple_history_manager_attribute).model
+        if self._id_problem(object_id) or value_problem(history._meta.pk, version_id):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _id_problem(self, object_id) -> str | None:
+        field = self.opts.pk
+        return value_problem(field.target_field if field.is_relation else field, unquote(object_id))
+
+    def get_search_results(self, request, queryset, search_term):
+        if problem := search_problem(search_term):
+            raise BadAdminInput(problem)
+        return super().get_search_results(request, queryset, search_term)
+
+    def response_action(self, request, queryset):
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            if value_problem(self.opts.pk, value):
+                raise BadAdminInput(
+                    _("“%(value)s” does not name a row of this list.") % {"value": value[:40]}
+                )
+        return super().response_action(request, queryset)
+
+    def get_form(self, request, obj=None, **kwargs):
+        return refusing_malformed_choices(super().get_form(request, obj, **kwargs))
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            formset.form = refusing_malformed_choices(formset.form)
+            yield formset, inline
+
+    def bad_input_response(self, request, message: str) -> TemplateResponse:
+        info = (self.opts.app_label, self.opts.model_name)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Request refused"),
+            "message": message,
+            "opts": self.opts,
+            "back": reverse(f"admin:{info[0]}_{info[1]}_changelist", current_app=self.admin_site.name),
+        }
+        return TemplateResponse(request, "admin/bad_input.html", context, status=400)
+
+
+class TenantRawIdWidget(ForeignKeyRawIdWidget):
+    """The label beside a raw-id field names the object only if it is one of the field's choices (the
+    tenant's): Django looks it up through the model's default manager, and users are not scoped."""
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices_queryset = choices
+
+    def label_and_url_for_value(self, value):
+        key = self.rel.get_related_field()
+        if value in (None, "") or value_problem(key, value):
+            return "", ""
+        if not self.choices_queryset.filter(**{key.name: value}).exists():
+            return "", ""
+        return super().label_and_url_for_value(value)
+
+
+class SuperuserOnlyAdminMixin(RefuseBadInputMixin):
     """Platform-level models: the superuser only."""
 
     def has_module_permission(self, request):
@@ -46,7 +185,7 @@ class SuperuserOnlyAdminMixin:
     has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
 
-class TenantAdminMixin:
+class TenantAdminMixin(RefuseBadInputMixin):
     """The one admin mixin for tenant-owned models.
 
     Managers of the request's tenant may view and change its objects; the tenant field is hidden from
@@ -104,7 +243,13 @@ class TenantAdminMixin:
                 kwargs["queryset"] = tenant_managers(request.tenant)
             else:
                 kwargs["queryset"] = tenant_users(request.tenant)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, ForeignKeyRawIdWidget) and not isinstance(widget, TenantRawIdWidget):
+            formfield.widget = TenantRawIdWidget(
+                widget.rel, widget.admin_site, attrs=widget.attrs, using=widget.db, choices=formfield.queryset
+            )
+        return formfield
 
 
 class TenantInlineMixin:
@@ -188,6 +333,12 @@ class PortalAdminSite(admin.AdminSite):
                 return response
 
         return wrapper
+
+    def autocomplete_view(self, request):
+        try:
+            return super().autocomplete_view(request)
+        except BadAdminInput as refused:
+            return JsonResponse({"error": refused.message}, status=400)
 
     def index(self, request, extra_context=None):
         return super().index(request, extra_context={**dashboard_context(request), **(extra_context or {})})

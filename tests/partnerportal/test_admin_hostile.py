@@ -1,0 +1,244 @@
+"""Hostile input in the back-office answers 400 or a form error, never a 500 (partnerportal/admin_input.py).
+
+Every registered ModelAdmin is tried, whoever wrote it: the tenant's models as A's manager, the platform's
+as the superuser. A value the database cannot read must be refused before it reaches the database: a
+1,000-word search (SQLite: "Expression tree is too large"), a year of 11 digits, ``_selected_action=abc``,
+an id of 25 digits (SQLite: "Python int too large to convert to SQLite INTEGER").
+"""
+
+import json
+
+import pytest
+from django.contrib import admin
+from django.db import models
+from django.forms import ModelChoiceField
+from django.urls import NoReverseMatch, reverse
+from django_scopes import scopes_disabled
+
+from partnerportal.admin_input import MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS
+from partnerportal.admin_site import TenantAdminMixin
+
+BIG = "1" + "0" * 24  # 25 digits
+YEAR = "99999999999"  # 11 digits
+THOUSAND_WORDS = " ".join(f"mot{index}" for index in range(1000))
+
+ADMINS = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+
+
+def admin_id(item) -> str:
+    return item[0]._meta.label
+
+
+def url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.fixture
+def client_of(world, client_for):
+    """The client that may open a ModelAdmin: A's manager for the tenant's models, else the superuser."""
+    manager = client_for(world.a.tenant, world.a.manager)
+    superuser = client_for(world.a.tenant, world.superuser)
+    return lambda model_admin: manager if isinstance(model_admin, TenantAdminMixin) else superuser
+
+
+def assert_refused(response, *needles: str) -> None:
+    assert response.status_code == 400, response.status_code
+    content = response.content.decode()
+    for needle in needles:
+        assert needle in content, f"the message should name {needle!r}"
+
+
+# --- searches ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("item", [i for i in ADMINS if i[1].search_fields], ids=admin_id)
+def test_a_thousand_word_search_is_refused_with_a_message(world, client_of, item):
+    model, model_admin = item
+    client = client_of(model_admin)
+
+    response = client.get(url(model, "changelist"), {"q": THOUSAND_WORDS})
+
+    assert_refused(response, "The search is too long")
+    too_long = "x" * (MAX_SEARCH_LENGTH + 1)
+    assert client.get(url(model, "changelist"), {"q": too_long}).status_code == 400
+    longest = " ".join(["mot"] * MAX_SEARCH_TERMS)
+    assert client.get(url(model, "changelist"), {"q": longest}).status_code == 200
+
+
+def test_a_thousand_word_autocomplete_term_is_refused(world, client_for):
+    client = client_for(world.a.tenant, world.a.manager)
+    params = {"app_label": "partnerportal", "model_name": "membership", "field_name": "partner"}
+
+    response = client.get(reverse("admin:autocomplete"), {**params, "term": THOUSAND_WORDS})
+
+    assert response.status_code == 400
+    assert "The search is too long" in json.loads(response.content)["error"]
+    assert client.get(reverse("admin:autocomplete"), {**params, "term": "Azur"}).status_code == 200
+
+
+# --- filters -------------------------------------------------------------------------------------------
+
+
+def date_filters(model, model_admin) -> list[tuple[str, str]]:
+    """Every date field's filters with an 11-digit year, the date hierarchy's among them."""
+    params = []
+    for field in model._meta.concrete_fields:
+        if isinstance(field, models.DateField):  # DateTimeField too
+            params += [
+                (f"{field.name}__gte", f"{YEAR}-01-01"),
+                (f"{field.name}__lt", f"{YEAR}-01-01 00:00:00"),
+                (f"{field.name}__year", YEAR),
+                (f"{field.name}__month", YEAR),
+                (f"{field.name}__day", "-1"),
+                (f"{field.name}__date", f"{YEAR}-01-01"),
+            ]
+    return params
+
+
+@pytest.mark.parametrize("item", ADMINS, ids=admin_id)
+def test_an_eleven_digit_year_in_a_date_filter_is_refused(world, client_of, item):
+    model, model_admin = item
+    client = client_of(model_admin)
+    params = date_filters(model, model_admin)
+    if model_admin.date_hierarchy:
+        params.append((f"{model_admin.date_hierarchy}__year", YEAR))
+        assert f"{model_admin.date_hierarchy}__year" in dict(params)
+    if not params:
+        pytest.skip("no date field")
+
+    for key, value in params:
+        response = client.get(url(model, "changelist"), {key: value})
+        assert_refused(response, key)
+    if model_admin.date_hierarchy:
+        ok = {f"{model_admin.date_hierarchy}__year": "2026", f"{model_admin.date_hierarchy}__month": "7"}
+        assert client.get(url(model, "changelist"), ok).status_code == 200
+
+
+@pytest.mark.parametrize("item", ADMINS, ids=admin_id)
+def test_a_25_digit_id_in_a_filter_is_refused(world, client_of, item):
+    model, model_admin = item
+    client = client_of(model_admin)
+    relations = [f for f in model._meta.concrete_fields if f.is_relation]
+
+    for key in ["pk__exact", "pk__in", *(f"{f.name}__id__exact" for f in relations)] + [
+        f"{f.name}__exact" for f in relations
+    ]:
+        response = client.get(url(model, "changelist"), {key: BIG})
+        assert_refused(response, key)
+    assert_refused(client.get(url(model, "changelist"), {"pk__regex": "("}), "pk__regex")
+    assert client.get(url(model, "changelist"), {"pk__in": "1,2"}).status_code == 200
+
+
+# --- actions -------------------------------------------------------------------------------------------
+
+
+def rows(model):
+    with scopes_disabled():
+        return list(model._default_manager.order_by("pk").values())
+
+
+@pytest.mark.parametrize("item", ADMINS, ids=admin_id)
+@pytest.mark.parametrize("selected", ["abc", BIG, "1.5"])
+def test_a_malformed_selected_row_is_refused(world, client_of, item, selected):
+    model, model_admin = item
+    client = client_of(model_admin)
+    action_form = client.get(url(model, "changelist")).context["action_form"]
+    actions = [name for name, _label in action_form.fields["action"].choices if name] if action_form else []
+    if not actions:
+        pytest.skip("no action")
+    before = rows(model)
+
+    for action in actions:
+        response = client.post(
+            url(model, "changelist"), {"action": action, "_selected_action": ["1", selected], "post": "yes"}
+        )
+        assert_refused(response, selected[:20])
+
+    assert rows(model) == before
+
+
+# --- ids in the address and in forms -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("item", ADMINS, ids=admin_id)
+@pytest.mark.parametrize("object_id", [BIG, "abc", "-1"])
+def test_a_malformed_object_id_in_the_address_is_not_found(world, client_of, item, object_id):
+    model, model_admin = item
+    client = client_of(model_admin)
+
+    for view in ("change", "delete", "history"):
+        response = client.get(url(model, view, object_id))
+        assert response.status_code in (302, 403, 404), (view, response.status_code)
+    response = client.post(url(model, "change", object_id), {})
+    assert response.status_code in (302, 403, 404)
+
+
+def choice_fields(form) -> list[str]:
+    return [name for name, field in form.fields.items() if isinstance(field, ModelChoiceField)]
+
+
+def choice_fields_of(form_class) -> list[str]:
+    return [name for name, field in form_class.base_fields.items() if isinstance(field, ModelChoiceField)]
+
+
+@pytest.mark.parametrize("item", ADMINS, ids=admin_id)
+@pytest.mark.parametrize("value", [BIG, "abc"])
+def test_a_malformed_id_in_a_form_is_a_form_error(world, client_of, item, value):
+    model, model_admin = item
+    client = client_of(model_admin)
+    page = client.get(url(model, "add"))
+    if page.status_code == 403:
+        pytest.skip("nothing is added here")
+    form = page.context["adminform"].form
+    fields = choice_fields(form)
+    inlines = [
+        (formset.formset.prefix, choice_fields_of(formset.formset.form))
+        for formset in page.context["inline_admin_formsets"]
+    ]
+    if not fields and not any(names for _prefix, names in inlines):
+        pytest.skip("no choice field")
+    before = rows(model)
+
+    for field in fields:
+        response = client.post(url(model, "add"), {field: value})
+        assert response.status_code == 200
+        assert field in response.context["adminform"].form.errors, field
+    for prefix, names in inlines:
+        for name in names:
+            data = {
+                f"{prefix}-TOTAL_FORMS": "1",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+                f"{prefix}-0-{name}": value,
+            }
+            response = client.post(url(model, "add"), data)
+            assert response.status_code == 200, (prefix, name)
+
+    assert rows(model) == before
+
+
+@pytest.mark.parametrize("item", [i for i in ADMINS if isinstance(i[1], TenantAdminMixin)], ids=admin_id)
+def test_a_malformed_id_in_a_raw_id_field_is_a_form_error(world, client_of, item, monkeypatch):
+    model, model_admin = item
+    fields = [
+        f.name
+        for f in model._meta.concrete_fields
+        if f.many_to_one and f.name != "tenant" and f.editable and not f.primary_key
+    ]
+    monkeypatch.setattr(model_admin, "raw_id_fields", fields)
+    monkeypatch.setattr(model_admin, "autocomplete_fields", [])
+    client = client_of(model_admin)
+    try:
+        page = client.get(url(model, "add"), {name: BIG for name in fields})
+    except NoReverseMatch:  # pragma: no cover
+        pytest.skip("no add page")
+    if page.status_code == 403 or not fields:
+        pytest.skip("nothing is added here")
+    assert page.status_code == 200
+    form_fields = [name for name in fields if name in page.context["adminform"].form.fields]
+
+    for name in form_fields:
+        response = client.post(url(model, "add"), {name: BIG})
+        assert response.status_code == 200
+        assert name in response.context["adminform"].form.errors
