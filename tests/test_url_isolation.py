@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib import admin
 from django.test import Client
+from django.test.client import ClientHandler
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import login_on
@@ -84,6 +85,13 @@ def test_every_url_has_expected_answers():
     assert not unknown, f"rows for URLs that do not exist: {', '.join(unknown)}"
 
 
+# One handler for every client of the walk: a new client loads the middleware again, and WhiteNoise, which
+# serves the static folders through the finders outside production, lists every static file when it loads
+# (most of the walk's time, with a client per role and URL). No test here changes a setting the middleware
+# reads when it loads.
+HANDLER = ClientHandler(enforce_csrf_checks=False)
+
+
 def visitors(world, client_for, operator_member) -> list[tuple[str, Client]]:
     """A client per role of ``ROLES``, in its order: the owner last, so that a deleting POST masks no leak."""
     foreign = login_on(Client(HTTP_HOST=world.a.host), world.b.admin, world.b.tenant)
@@ -100,6 +108,8 @@ def visitors(world, client_for, operator_member) -> list[tuple[str, Client]]:
         "owner": client_for(world.a.tenant, world.a.admin),
     }
     assert list(clients) == list(ROLES)
+    for client in clients.values():
+        client.handler = HANDLER
     return list(clients.items())
 
 
