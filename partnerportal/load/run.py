@@ -8,8 +8,11 @@
 2. The stack: the Procfile's lines under honcho (partnerportal/stack.py) on 127.0.0.1 and a free port,
    production settings apart from TLS; one trusted proxy (the load's X-Forwarded-For gives each person an
    address); managers' MFA off (the scenario measures the pages, not a TOTP step).
-3. locust, headless, for ``--seconds``; then SIGINT to honcho, as Ctrl-C would, and a check that every
-   process it started is gone.
+   gunicorn gets ``--web-workers`` sync workers (WEB_CONCURRENCY; twice the CPUs by default).
+3. locust, headless: the people start at ``--spawn-rate`` per second and sign in; once all have, the
+   measured window of ``--seconds`` opens (locustfile._arrive; the sign-ins are reported apart, their
+   errors counted). Then SIGINT to honcho, as Ctrl-C would, and a check that every process it started is
+   gone.
 4. Each endpoint's figures on stderr, the slowest first, and on stdout the one line
    ``load: R req/s, p50 A ms, p95 B ms, p99 C ms, errors E`` (errors: failed requests and exceptions in the
    scenario). The exit status is 1 when there were errors.
@@ -166,6 +169,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--spawn-rate", type=float, default=5, help="People starting per second.")
     parser.add_argument("--tenant", default="dstny")
     parser.add_argument("--rebuild", action="store_true", help="Make the bench partners again.")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1)),
+        help="gunicorn's sync workers (WEB_CONCURRENCY; default twice the CPUs: one waits on PostgreSQL "
+        "while another computes).",
+    )
     options = parser.parse_args(argv)
 
     directory = stack.state_dir() / "load"
@@ -176,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         "TRUSTED_PROXY_COUNT": "1",
         "MANAGER_MFA_REQUIRED": "false",
         "LOG_LEVEL": "WARNING",
+        "WEB_CONCURRENCY": str(options.web_workers),
     }
     try:
         stack.database_ensure(environ["DATABASE_URL"])
@@ -186,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"load: {exc}")
     base = assert_local(f"http://{env['BIND']}")
     say(
-        f"load: database {env['DATABASE_URL']}, Redis {env['REDIS_URL']}; CPUs {os.cpu_count()}, "
+        f"load: database {env['DATABASE_URL']}, Redis {env['REDIS_URL']}, {options.web_workers} gunicorn "
+        f"workers; CPUs {os.cpu_count()}, "
         f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     accounts = prepare_data(env=env, options=options)
