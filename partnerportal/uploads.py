@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -27,6 +28,7 @@ IMAGE_SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
 WEBP = "image/webp"
+PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", WEBP: "WEBP"}
 
 # Names of a PDF's active content: JavaScript run on opening or on an action, a program launched.
 PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch)(?![A-Za-z0-9])")
@@ -88,21 +90,27 @@ def image_reencode(
         with warnings.catch_warnings():
             # Pillow warns past its own MAX_IMAGE_PIXELS and raises past twice that: both are refusals here.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(upload)  # reads the header only: the size is known before any decoding
+            # Only the format the first bytes announced; reads the header alone, so the size is known first.
+            image = Image.open(upload, formats=[PIL_FORMATS[content_type]])
             width, height = image.size
             if width * height > limit:
                 raise Image.DecompressionBombError
             image.load()
+        return _encoded(image, content_type=content_type, fit=fit)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        millions = limit / 1_000_000
         raise ValidationError(
             _("This image is too large: at most %(limit)s million pixels (a page scanned at 600 dpi)."),
             code="too_many_pixels",
-            params={"limit": limit // 1_000_000},
+            params={"limit": number_format(int(millions) if millions.is_integer() else millions)},
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise _unreadable() from None
     finally:
         upload.seek(0)
+
+
+def _encoded(image: Image.Image, *, content_type: str, fit: tuple[int, int] | None) -> tuple[bytes, str, str]:
     image = ImageOps.exif_transpose(image)  # the orientation lives in the EXIF, which is dropped below
     # Pillow writes back some of what it read (a JPEG's comment, an ICC profile): keep the pixels alone.
     image.info = {key: value for key, value in image.info.items() if key == "transparency"}
