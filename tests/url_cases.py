@@ -100,7 +100,12 @@ def everyone(answer: Answer, **answers: Answer) -> UrlCase:
 def signed_in(answer: Answer, **answers) -> UrlCase:
     """A row for a page about the signed-in person (no object of anyone else): the same answer to all of them.
 
-    Anonymous visitors, and a session opened on another tenant's host, are sent to sign in.
+    Anonymous visitors, and a session opened on another tenant's host, are sent to sign in. The owner's
+    e-mail address is on no one else's page (allauth's pages show the signed-in person's).
     """
     roles = {"owner": answer, "other_partner": answer, "other_tenant": answer, "manager": answer}
-    return UrlCase(**{**roles, **answers})
+    return UrlCase(**{**roles, "marker": _owners_email, **answers})
+
+
+def _owners_email(world) -> str:
+    return world.a.admin.email

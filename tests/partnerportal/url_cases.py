@@ -113,7 +113,7 @@ CASES |= {
     "account_confirm_login_code": signed_in(HOME),  # no code pending: nothing to confirm
     # E-mailed keys: the key is the credential, and the account is the person's on every tenant's host.
     # allauth signs out a visitor signed in as someone else before asking to confirm the address.
-    "account_confirm_email": everyone(200, kwargs=_new_address),
+    "account_confirm_email": everyone(200, kwargs=_new_address, marker=None),  # it names the new address
     "account_reset_password_from_key": everyone(Redirect(_reset_form), kwargs=_reset_key),
     "usersessions_list": signed_in(200),  # the person's own sessions
     "mfa_index": signed_in(200),
