@@ -202,7 +202,8 @@ class Infra:
                 "DATABASE_URL": f"postgres://postgres@127.0.0.1:{PG_PORT}/{DATABASE}",
                 "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
                 "CACHE_URL": f"redis://127.0.0.1:{REDIS_PORT}/1",
-                "EMAIL_URL": f"filemail://{self.mail}",
+                # One file per connection; django-environ drops the path's first slash, hence four.
+                "EMAIL_URL": f"filemail:///{self.mail}",
                 "STATIC_ROOT": str(self.root / "static"),
                 "MEDIA_ROOT": str(self.root / "media"),
                 "PRIVATE_MEDIA_ROOT": str(self.root / "private"),
