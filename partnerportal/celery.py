@@ -134,7 +134,12 @@ def outbox_flush() -> int:
             os.rename(path, sending)  # one publisher per message, across processes
         except FileNotFoundError:
             continue
-        message = json.loads(sending.read_text())
+        try:
+            message = json.loads(sending.read_text())
+        except ValueError:  # not ours or damaged: set aside, named, rather than retried for ever
+            os.rename(sending, path.with_suffix(".bad"))
+            logger.error("outbox: %s is not a message; renamed .bad", path)
+            continue
         options = dict(message["options"])
         if message.get("eta"):
             options["eta"] = dt.datetime.fromisoformat(message["eta"])

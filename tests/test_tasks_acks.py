@@ -106,3 +106,13 @@ def test_a_task_queued_while_the_broker_is_down_waits_in_the_outbox(
     assert kw["task_id"] in path.name
     assert kw["ignore_result"] is True  # nobody can read the result of delay_on_commit
     assert not list(broker_down.iterdir())
+
+
+def test_a_damaged_outbox_file_is_set_aside(broker_down, monkeypatch):
+    from partnerportal import celery
+
+    (broker_down / "1-x.json").write_text("{not json")
+    monkeypatch.setattr(celery.app, "send_task", lambda name, **kw: None)
+
+    assert celery.outbox_flush() == 0
+    assert [p.name for p in broker_down.iterdir()] == ["1-x.bad"]
