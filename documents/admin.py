@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from partnerportal.admin_input import refusing_malformed_choices
 from partnerportal.admin_site import TenantAdminMixin
 from partnerportal.formatting import date_format
 
@@ -152,7 +153,7 @@ class DocumentAdmin(TenantAdminMixin, admin.ModelAdmin):
     def generate_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = DocumentGenerateForm(
+        form = refusing_malformed_choices(DocumentGenerateForm)(
             request.POST or None, initial=request.GET.dict() or None, admin_site=self.admin_site
         )
         if request.method == "POST" and form.is_valid():

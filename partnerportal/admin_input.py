@@ -174,6 +174,14 @@ class RefuseMalformedChoicesMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._malformed_choices = {}
+        for name, field in self.fields.items():
+            # An initial value from the address (``add/?partner=abc``): shown by the same widgets.
+            if isinstance(field, ModelChoiceField) and name in self.initial:
+                value = self.initial[name]
+                values = value if isinstance(value, list | tuple) else [value]
+                key_field = choice_key_field(field)
+                if any(isinstance(v, str) and value_problem(key_field, v) for v in values):
+                    self.initial = {**self.initial, name: None}
         if not self.is_bound:
             return
         data = None

@@ -16,6 +16,7 @@ from partnerportal.formatting import date_format
 
 from . import selectors, services
 from .calendar import is_evaluation_date, latest_due_date, tenant_today
+from .grading import RegradeError
 from .imports import import_error_text, revenue_import
 from .models import (
     Assessment,
@@ -336,7 +337,11 @@ class EvaluationAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
                     request, _("The evaluation of %(date)s is running.") % {"date": date_format(day)}
                 )
                 return redirect("admin:tiers_evaluation_changelist")
-        preview = selectors.evaluation_preview(tenant=tenant)
+        try:
+            preview = selectors.evaluation_preview(tenant=tenant)
+        except RegradeError as error:  # a programme with no tiers yet: nothing to preview
+            messages.error(request, str(error))
+            return redirect("admin:tiers_evaluation_changelist")
         window, result, movers = preview.window, preview.result, preview.movers
         context = {
             **self.admin_site.each_context(request),

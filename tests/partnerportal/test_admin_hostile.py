@@ -242,3 +242,46 @@ def test_a_malformed_id_in_a_raw_id_field_is_a_form_error(world, client_of, item
         response = client.post(url(model, "add"), {name: BIG})
         assert response.status_code == 200
         assert name in response.context["adminform"].form.errors
+
+
+@pytest.mark.parametrize("item", ADMINS, ids=admin_id)
+@pytest.mark.parametrize("value", [BIG, "abc"])
+def test_a_malformed_id_in_an_add_pages_address_is_ignored(world, client_of, item, value):
+    """``add/?partner=…`` fills the form's initial values, which the autocomplete widget queries."""
+    model, model_admin = item
+    client = client_of(model_admin)
+    page = client.get(url(model, "add"))
+    if page.status_code == 403:
+        pytest.skip("nothing is added here")
+    fields = choice_fields(page.context["adminform"].form)
+    if not fields:
+        pytest.skip("no choice field")
+
+    response = client.get(url(model, "add"), {field: value for field in fields})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", [BIG, "abc"])
+def test_the_custom_pages_refuse_a_malformed_partner(world, client_for, value):
+    client = client_for(world.a.tenant, world.a.manager)
+    generate = reverse("admin:documents_document_generate")
+    calculator = reverse("admin:promos_quote_calculator")
+
+    assert client.get(generate, {"partner": value, "tier": value}).status_code == 200
+    response = client.post(generate, {"partner": value, "kind": "welcome_pack"})
+    assert response.status_code == 400
+    assert "partner" in response.context["form"].errors
+    assert client.get(calculator, {"partner": value}).status_code == 200
+    response = client.post(calculator, {"partner": value, "as_of": "2026-07-01", "basket-TOTAL_FORMS": "0"})
+    assert response.status_code == 400
+    assert "partner" in response.context["form"].errors
+
+
+def test_the_tier_preview_of_a_programme_without_tiers_says_so(world, client_for):
+    client = client_for(world.a.tenant, world.a.manager)
+
+    response = client.get(reverse("admin:tiers_evaluation_preview"), follow=True)
+
+    assert response.redirect_chain[0][0] == reverse("admin:tiers_evaluation_changelist")
+    assert [str(m) for m in response.context["messages"]], "a message says why"
