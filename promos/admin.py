@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from partnerportal.admin_input import refusing_malformed_choices
 from partnerportal.admin_site import ReadOnlyMixin, TenantAdminMixin, TenantInlineMixin
 from partnerportal.formatting import date_format, money
 from partnerportal.models import PartnerType
@@ -33,6 +34,7 @@ from .admin_forms import (
     PromotionAdminForm,
     PromotionRuleForm,
     basket_formset,
+    is_id,
     product_choices,
     rules_naming,
 )
@@ -392,7 +394,9 @@ class QuoteAdmin(TenantAdminMixin, admin.ModelAdmin):
         if request.method != "POST":
             initial, rows = self._calculator_initial(request, initial)
         data = request.POST if request.method == "POST" else None
-        form = CalculatorForm(data, initial=initial, tenant=tenant, admin_site=self.admin_site)
+        form = refusing_malformed_choices(CalculatorForm)(
+            data, initial=initial, tenant=tenant, admin_site=self.admin_site
+        )
         basket = basket_formset(filled=len(rows))(
             data, initial=rows, prefix="basket", form_kwargs={"products": product_choices(tenant=tenant)}
         )
@@ -452,11 +456,11 @@ class QuoteAdmin(TenantAdminMixin, admin.ModelAdmin):
         """``?partner=ID`` chooses the partner; ``?quote=ID`` prices one of the tenant's quotes again."""
         rows = []
         if quote_id := request.GET.get("quote", ""):
-            if not quote_id.isdigit():
+            if not is_id(quote_id):
                 raise Http404
             quote = get_object_or_404(self.get_queryset(request), pk=quote_id)
             initial.update(partner=quote.partner_id, flags=quote.flags, title=quote.title)
             rows = [{"code": line.code, "quantity": line.quantity} for line in quote.lines.all()]
-        elif (partner_id := request.GET.get("partner", "")).isdigit():
+        elif is_id(partner_id := request.GET.get("partner", "")):
             initial["partner"] = partner_id  # the form's choices are the tenant's: another is not shown
         return initial, rows

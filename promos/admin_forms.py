@@ -142,19 +142,36 @@ class PromotionAdminForm(forms.ModelForm):
 # --- the back-office calculator -----------------------------------------------------------------------
 
 
+def is_id(value) -> bool:
+    """Whether ``value`` can be looked up as a primary key: ASCII digits ("²" and "٣" are digits to
+    ``isdigit``, not to the database), at most 18 of them (25 digits overflow SQLite's and PostgreSQL's
+    integers: an OverflowError or a DataError, not a form error)."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 class PartnerAutocomplete(AutocompleteSelect):
     """The admin's autocomplete, searching the partners' list (scoped to the tenant for managers)."""
 
     def optgroups(self, name, value, attr=None):
         # The widget looks the posted value up to show it as chosen: a value that is not an id would
         # raise there, while the field only says "not a valid choice".
-        return super().optgroups(name, [v for v in value if str(v).isdigit()], attr)
+        return super().optgroups(name, [v for v in value if is_id(v)], attr)
+
+
+class PartnerChoiceField(forms.ModelChoiceField):
+    """A partner by id; what cannot be an id is "not one of the choices" before any query reads it."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_id(value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
 
 
 class CalculatorForm(forms.Form):
     """Who the basket is priced for, on which day, with which order flags; the basket is a formset."""
 
-    partner = forms.ModelChoiceField(label=_("Partner"), queryset=None)
+    partner = PartnerChoiceField(label=_("Partner"), queryset=None)
     as_of = forms.DateField(
         label=_("Price on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -243,4 +260,7 @@ def basket_formset(*, filled: int = 0) -> type[BaseBasketFormSet]:
         extra=max(BASKET_ROWS - filled, 2),
         max_num=MAX_BASKET_ROWS,
         validate_max=True,
+        # Without it Django builds up to max_num + 1,000 forms for a posted TOTAL_FORMS of 100,000, and the
+        # page renders a product list in each: seconds of work for one request.
+        absolute_max=MAX_BASKET_ROWS,
     )

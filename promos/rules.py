@@ -128,12 +128,16 @@ def parse_conditions(
         if keyword == "has" and rest:
             condition = Condition("has", parse_selectors(rest, product_codes=codes, where=where), text=line)
         elif keyword == "quantity" and (match := QUANTITY.match(rest)):
-            n = int(match["n"])
-            minimum = n + 1 if match["op"] == ">" else n
-            if minimum > 1_000_000:
+            # Length first: int() refuses more than 4,300 digits with a ValueError, which is no form error.
+            written = match["n"]
+            digits = written.lstrip("0") or "0"
+            n = int(digits) if len(digits) <= 7 else None
+            if n is None or (n + 1 if match["op"] == ">" else n) > 1_000_000:
+                shown = written if len(written) <= 12 else written[:12] + "…"
                 raise ValidationError(
-                    _("%(where)sthe quantity %(n)s is too large.") % {"where": where, "n": n}
+                    _("%(where)sthe quantity %(n)s is too large.") % {"where": where, "n": shown}
                 )
+            minimum = n + 1 if match["op"] == ">" else n
             selectors = parse_selectors(match["selectors"], product_codes=codes, where=where)
             condition = Condition("quantity", selectors, minimum=minimum, text=line)
         elif keyword == "flag" and rest:
@@ -181,13 +185,15 @@ def parse_steps(text: str) -> tuple[tuple[int, str], ...]:
                 _("%(where)s“%(line)s”: write “more than N = price”, e.g. “10 = 7.00”.")
                 % {"where": where, "line": line}
             ) from None
-        if int(above) in steps:
+        # Length first: int() refuses more than 4,300 digits with a ValueError, which is no form error.
+        digits = above.lstrip("0") or "0"
+        if len(digits) > 7 or int(digits) > 1_000_000 or amount >= Decimal("100000000"):
+            raise ValidationError(_("%(where)sthis step is too large.") % {"where": where})
+        if int(digits) in steps:
             raise ValidationError(
                 _("%(where)sthe quantity %(n)s has two prices.") % {"where": where, "n": above}
             )
-        if int(above) > 1_000_000 or amount >= Decimal("100000000"):
-            raise ValidationError(_("%(where)sthis step is too large.") % {"where": where})
-        steps[int(above)] = str(amount.quantize(Decimal("0.01")))
+        steps[int(digits)] = str(amount.quantize(Decimal("0.01")))
     ordered = sorted(steps.items())
     for (fewer, cheaper), (more, dearer) in itertools.pairwise(ordered):
         if Decimal(dearer) > Decimal(cheaper):
