@@ -111,10 +111,18 @@ def approve_evaluation(tenant_id: int, evaluation_id: int, user_id: int | None =
         evaluation = Evaluation.objects.filter(tenant_id=tenant_id, pk=evaluation_id).first()
         if evaluation is None or evaluation.status != Evaluation.Status.PROPOSED:
             return "nothing to approve"
+        # Assessments of a proposal still awaiting approval: an approval killed part-way (see regrade_tenant).
+        interrupted = Assessment.objects.filter(
+            tenant_id=tenant_id, evaluation_date=evaluation.evaluation_date
+        ).aggregate(Max("pk"))["pk__max"]
         try:
             evaluation = services.evaluation_approve(evaluation=evaluation, by=by)
         except (RegradeInProgress, RegradeError) as exc:
             return str(exc)
+        if interrupted:
+            _announce_again(
+                tenant=evaluation.tenant, evaluation_date=evaluation.evaluation_date, up_to=interrupted
+            )
     return f"approved: partners {evaluation.partners}, up {evaluation.up}, down {evaluation.down}"
 
 

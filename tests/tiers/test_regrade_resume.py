@@ -10,11 +10,16 @@ import datetime as dt
 import pytest
 from django_scopes import scopes_disabled
 
+from tests.tiers import test_review
 from tests.tiers.factories import add_revenue
 from tests.tiers.helpers import JULY_2026, assessment_of
 from tiers.models import Evaluation
 from tiers.signals import tier_changed
-from tiers.tasks import regrade_tenant
+from tiers.tasks import approve_evaluation, regrade_tenant
+
+# The review mode's fixtures: a proposal of July 2026 awaiting approval in tenant A.
+review = test_review.review
+proposed = test_review.proposed
 
 
 @pytest.fixture
@@ -65,3 +70,24 @@ def test_a_finished_regrade_run_again_announces_nothing(
         regrade_tenant.delay(world.a.tenant.pk, JULY_2026.isoformat()).get()
 
     assert announced == []
+
+
+def test_a_resumed_approval_announces_what_the_killed_one_committed(
+    world, proposed, announced, django_capture_on_commit_callbacks
+):
+    tenant = world.a.tenant
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_evaluation.delay(tenant.pk, proposed.pk).get()
+    first = sorted(announced)
+    assert {change.partner_id for _, _, change in first} == {world.a.partner.pk, world.a.other_partner.pk}
+    # Killed after its chunks committed, before the evaluation was marked applied.
+    with scopes_disabled():
+        Evaluation.objects.filter(pk=proposed.pk).update(
+            status=Evaluation.Status.PROPOSED, approved_at=None, approved_by=None, finished_at=None
+        )
+    announced.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_evaluation.delay(tenant.pk, proposed.pk).get()
+
+    assert sorted(announced) == first
