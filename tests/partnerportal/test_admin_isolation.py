@@ -240,7 +240,11 @@ CUSTOM = {
         admin_url("login"),
         {**everyone_else(302), "anonymous": 302, "partner_admin": 403, "partner_user": 403},
     ),
-    "logout": Case(admin_url("logout"), everyone_else(405)),  # POST only
+    # POST only; Django sends an outsider back to the index (then to sign in), never signs anyone out.
+    "logout": Case(
+        admin_url("logout"),
+        {**everyone_else(405), "anonymous": 302, "partner_admin": 302, "partner_user": 302},
+    ),
     "password_change": Case(admin_url("password_change"), everyone_else(200)),
     "password_change_done": Case(admin_url("password_change_done"), everyone_else(200)),
     "jsi18n": Case(admin_url("jsi18n"), everyone_else(200)),
