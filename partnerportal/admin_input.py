@@ -61,6 +61,8 @@ def shown(value: str) -> str:
 
 def value_problem(field: Field, value) -> str | None:
     """Why ``value`` cannot be compared with ``field`` in the database, or None."""
+    if field.is_relation:  # a foreign key or one-to-one key holds its target's values
+        field = field.target_field
     try:
         python_value = field.to_python(value)
     except (ValidationError, ValueError, TypeError, OverflowError):

@@ -103,7 +103,7 @@ class RefuseBadInputMixin:
         # Django answers an id that is not one with "does not exist", but not an id too large for the
         # database, compared through a relation (a one-to-one primary key) without an overflow guard.
         field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
-        if value_problem(field.target_field if field.is_relation else field, object_id):
+        if value_problem(field, object_id):
             return None
         return super().get_object(request, object_id, from_field)
 
@@ -120,8 +120,7 @@ class RefuseBadInputMixin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def _id_problem(self, object_id) -> str | None:
-        field = self.opts.pk
-        return value_problem(field.target_field if field.is_relation else field, unquote(object_id))
+        return value_problem(self.opts.pk, unquote(object_id))
 
     def get_search_results(self, request, queryset, search_term):
         if problem := search_problem(search_term):
