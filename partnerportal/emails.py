@@ -48,7 +48,9 @@ def partner_emails(
     for language, addresses in groups.items():
         with translation.override(language):
             # One line whatever the names in it hold: a line break in a header would stop the sending.
-            subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+            # (splitlines, not split: the French no-break spaces before a colon stay.)
+            lines = render_to_string(f"{template}_subject.txt", context).splitlines()
+            subject = " ".join(line.strip() for line in lines if line.strip())
             body = render_to_string(f"{template}_message.txt", context)
         messages.append(EmailMultiAlternatives(subject, body, to=addresses))
     return messages
