@@ -389,7 +389,7 @@ def _stage(tenant, stream, record, result, error, on_bytes, limit) -> None:
     index = {c: header.index(c) for c in COLUMNS}
     max_lines = settings.REVENUE_IMPORT_MAX_LINES
     refs = dict(Partner.objects.filter(tenant=tenant).values_list("external_ref", "pk"))
-    batch: list[RevenueImportRow] = []
+    batch: list[tuple] = []
     line_no = 1
     reader = csv.reader(text, delimiter=delimiter)
     while True:
@@ -431,21 +431,38 @@ def _stage(tenant, stream, record, result, error, on_bytes, limit) -> None:
             # Valid lines are staged even when others are bad, so that duplicates are reported too.
             partner_id, month, category, amount = parsed
             batch.append(
-                RevenueImportRow(
-                    batch=record,
-                    line=line_no,
-                    partner_id=partner_id,
-                    month=month,
-                    category=category,
-                    amount=amount,
+                (
+                    record.pk,
+                    line_no,
+                    partner_id,
+                    connection.ops.adapt_datefield_value(month),
+                    category,
+                    connection.ops.adapt_decimalfield_value(amount, 12, 2),
                 )
             )
             if len(batch) >= STAGE_BATCH:
-                RevenueImportRow.objects.bulk_create(batch)
+                _stage_rows(batch)
                 batch = []
                 reset_queries()  # with DEBUG on, Django keeps every query's SQL: not for a million lines
     if batch:
-        RevenueImportRow.objects.bulk_create(batch)
+        _stage_rows(batch)
+
+
+def _stage_rows(rows: list[tuple]) -> None:
+    """Checked lines into the staging table, many per INSERT. Tuples, not model instances and
+    ``bulk_create``: building and saving a million instances was two thirds of a million-line import's
+    time. (``executemany`` is no faster: psycopg2 sends one statement per row.)"""
+    staging = RevenueImportRow._meta.db_table
+    columns = ("batch_id", "line", "partner_id", "month", "category", "amount")
+    size = max(connection.ops.bulk_batch_size(columns, rows), 1)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {staging} ({', '.join(columns)}) VALUES {values}",
+                [value for row in chunk for value in row],
+            )
 
 
 def _report_duplicates(record, error) -> None:

@@ -156,16 +156,16 @@ def test_an_unexpected_failure_rejects_the_file_naming_the_line(tenants, untouch
 
 def test_a_database_error_while_staging_rejects_the_file(tenants, untouched, monkeypatch):
     monkeypatch.setattr(imports, "STAGE_BATCH", 2)
-    real_bulk_create = RevenueImportRow.objects.bulk_create
+    real_stage_rows = imports._stage_rows
     calls = []
 
-    def failing_bulk_create(rows, *args, **kwargs):
+    def failing_stage_rows(rows):
         calls.append(len(rows))
         if len(calls) == 2:
             raise DataError("numeric field overflow")
-        return real_bulk_create(rows, *args, **kwargs)
+        return real_stage_rows(rows)
 
-    monkeypatch.setattr(RevenueImportRow.objects, "bulk_create", failing_bulk_create)
+    monkeypatch.setattr(imports, "_stage_rows", failing_stage_rows)
     months = [f"2026-{m:02d}" for m in range(2, 7)]
 
     result = import_text(tenants.a.tenant, HEADER + "".join(line(tenants, month=m) for m in months))
