@@ -48,10 +48,12 @@ demo: install
 	@echo "Serving on http://dstny.localhost:$(PORT)/ and http://openip.localhost:$(PORT)/ (Ctrl-C stops; DEBUG is off, DEBUG=true make demo shows Django's debug pages)."
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs on every core (pytest-xdist, one test database per worker); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install
 	@$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || \
 	  { echo "Models changed without a migration: run manage.py makemigrations."; exit 1; }
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -178,6 +178,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Outside production nothing is collected: WhiteNoise serves the app's static folders directly, with DEBUG
 # on or off (production serves the collected, hashed files; `make stack` collects them).
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=not PRODUCTION)
+# ... looking each file up when asked rather than listing every static file whenever the app loads (each
+# test client loads it again).
+WHITENOISE_AUTOREFRESH = env.bool("WHITENOISE_AUTOREFRESH", default=not PRODUCTION)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Files no URL serves (duty evidence): read only through views that check who asks.

@@ -41,10 +41,7 @@ def regrade_lock(tenant):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, tenant.pk])
         return
-    database = str(connection.settings_dict["NAME"])
-    digest = hashlib.sha1(database.encode()).hexdigest()[:12]
-    path = os.path.join(tempfile.gettempdir(), f"partnerportal-regrade-{digest}-{tenant.pk}.lock")
-    with open(path, "w") as handle:
+    with open(lock_file_path(tenant), "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -53,3 +50,12 @@ def regrade_lock(tenant):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lock_file_path(tenant) -> str:
+    """SQLite's lock: a file per database and tenant, locked with flock (across processes)."""
+    database = str(connection.settings_dict["NAME"])
+    if connection.is_in_memory_db():
+        database += f"#{os.getpid()}"  # an in-memory database is this process's own (parallel test workers)
+    digest = hashlib.sha1(database.encode()).hexdigest()[:12]
+    return os.path.join(tempfile.gettempdir(), f"partnerportal-regrade-{digest}-{tenant.pk}.lock")

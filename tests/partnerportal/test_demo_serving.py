@@ -19,7 +19,12 @@ def _settings_value(name: str, **env) -> str:
     clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_ENV")}
     code = f"import django.conf as c; from partnerportal import settings as s; print(repr(s.{name}))"
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout.strip()
 

@@ -2,9 +2,6 @@
 
 import datetime as dt
 import fcntl
-import hashlib
-import os
-import tempfile
 from contextlib import contextmanager
 
 from django.db import connection
@@ -13,7 +10,7 @@ from django_scopes import scopes_disabled
 from partnerportal.models import Partner, Tenant
 from partnerportal.tenancy import tenant_scope
 from tiers.engine import RegradeResult
-from tiers.locks import ADVISORY_NAMESPACE
+from tiers.locks import ADVISORY_NAMESPACE, lock_file_path
 from tiers.models import Assessment, Evaluation, PartnerTier, Tier
 from tiers.services import evaluation_run
 
@@ -98,9 +95,9 @@ def advisory_lock_held_elsewhere(tenant):
 @contextmanager
 def lock_file_held_elsewhere(tenant):
     """Another process's regrade holds the tenant's lock file (tiers/locks.py names it so) on SQLite."""
-    digest = hashlib.sha1(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:12]
-    path = os.path.join(tempfile.gettempdir(), f"partnerportal-regrade-{digest}-{tenant.pk}.lock")
-    with open(path, "w") as handle:  # a second open file description: flock conflicts as across processes
+    with open(
+        lock_file_path(tenant), "w"
+    ) as handle:  # a second open file description: flock conflicts as across processes
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
             yield
