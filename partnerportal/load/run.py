@@ -69,6 +69,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def documents_without_file(tenant) -> int:
+    """How many distinct files the tenant's documents name that the documents storage does not have."""
+    from django.apps import apps
+    from django_scopes import scopes_disabled
+
+    if not apps.is_installed("documents"):
+        return 0
+    Document = apps.get_model("documents", "Document")
+    with scopes_disabled():
+        names = set(Document.objects.filter(tenant=tenant).exclude(file="").values_list("file", flat=True))
+    storage = Document._meta.get_field("file").storage
+    return sum(1 for name in names if not storage.exists(name))
+
+
 def prepare_data(*, env: dict, options) -> dict:
     """The tenant at scale and the people who sign in; returns what the locustfile reads (LOAD_ACCOUNTS)."""
     # This process builds the data with the stack's database and folders (the demo's documents land where
@@ -102,6 +116,15 @@ def prepare_data(*, env: dict, options) -> dict:
         )
     except data.BenchDataError as exc:
         sys.exit(f"load: {exc}")
+    missing = documents_without_file(tenant)
+    if tenant.logo and not tenant.logo.storage.exists(tenant.logo.name):
+        missing += 1
+    if missing:
+        sys.exit(
+            f"load: {missing} of the tenant's documents and logo have no file in {env['PRIVATE_MEDIA_ROOT']} or "
+            f"{env['MEDIA_ROOT']} (the database was built with another stack folder, PARTNERPORTAL_STACK_DIR): "
+            "they would answer 404. Restore those folders, or drop the database to build it again."
+        )
     host = tenant.domains.get(is_primary=True).host
     connections.close_all()
     return {"host": host, "password": password, "partners": partners, "managers": managers}
