@@ -110,3 +110,21 @@ def test_error_pages_are_the_portals(world, client_for):
     assert response.status_code == 404
     body = response.content.decode()
     assert 'class="card error-page"' in body and 'href="/"' in body and "Traceback" not in body
+
+
+@pytest.mark.django_db
+def test_a_missing_static_file_is_a_404_without_a_tenant_in_the_request():
+    """The static files' handler (runserver, live servers) answers a missing file with the 404 page before any
+    middleware ran: the page must render with no tenant and no user."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    statuses = []
+    environ = RequestFactory().get("/static/img/missing.png", HTTP_HOST="dstny.localhost").environ
+    body = b"".join(
+        StaticFilesHandler(WSGIHandler())(environ, lambda status, headers: statuses.append(status))
+    )
+
+    assert statuses == ["404 Not Found"]
+    assert b'class="card error-page"' in body
