@@ -51,8 +51,9 @@ def marked(world, settings):
         a.tenant.refresh_from_db()
         a.partner.refresh_from_db()
         a.admin.refresh_from_db()
-        tier = TierFactory(tenant=a.tenant, name=hostile("Gold"), rank=1, awards_diploma=True)
-        previous = TierFactory(tenant=a.tenant, name=hostile("Silver"), rank=0)
+        # A tier's name has 60 characters at most (PostgreSQL refuses more): the markup fills 56.
+        tier = TierFactory(tenant=a.tenant, name=hostile("Or"), rank=1, awards_diploma=True)
+        previous = TierFactory(tenant=a.tenant, name=hostile("Ag"), rank=0)
         assessment = assess(a.partner, tier, dt.date(2026, 1, 1))
         assessment.previous_tier = previous
         benefit = BenefitFactory(
