@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "obligations.apps.ObligationsConfig",
     "promos.apps.PromosConfig",
     "documents.apps.DocumentsConfig",
+    "leads.apps.LeadsConfig",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,13 @@ INVITATION_VALIDITY_DAYS = 7
 # message naming the limit. A line of a billing export is about 40 bytes: 100 MB is 2.5 million lines.
 REVENUE_IMPORT_MAX_BYTES = env.int("REVENUE_IMPORT_MAX_BYTES", default=100_000_000)
 REVENUE_IMPORT_MAX_LINES = env.int("REVENUE_IMPORT_MAX_LINES", default=2_000_000)
+
+# Leads (leads/): hours a partner has to accept an offered lead before it goes to the next partner; the
+# code of the benefit that gives leads (Business's "leads éditeur" in the demo); the limits of a lead import.
+LEAD_ACCEPT_HOURS = env.int("LEAD_ACCEPT_HOURS", default=48)
+LEAD_BENEFIT_CODE = env.str("LEAD_BENEFIT_CODE", default="leads")
+LEAD_IMPORT_MAX_BYTES = env.int("LEAD_IMPORT_MAX_BYTES", default=5_000_000)
+LEAD_IMPORT_MAX_LINES = env.int("LEAD_IMPORT_MAX_LINES", default=10_000)
 
 # Content Security Policy (django-csp 4): our own scripts and styles only, no CDN, no inline code.
 CONTENT_SECURITY_POLICY = {
