@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from partnerportal.admin_site import TenantAdminMixin
+from partnerportal.admin_site import TenantAdminMixin, TenantRelatedFieldListFilter
 from partnerportal.formatting import date_format
 
 from . import services
@@ -40,7 +40,7 @@ class BenefitAdmin(TenantAdminMixin, admin.ModelAdmin):
         "is_active",
         "position",
     ]
-    list_filter = ["category", "kind", ("from_tier", admin.RelatedOnlyFieldListFilter), "is_active"]
+    list_filter = ["category", "kind", ("from_tier", TenantRelatedFieldListFilter), "is_active"]
     list_select_related = ["from_tier", "tenant"]
     search_fields = ["title", "code", "description"]
     filter_horizontal = ["partner_types"]
@@ -71,8 +71,14 @@ class ClaimStateFilter(admin.SimpleListFilter):
 @admin.register(Claim)
 class ClaimAdmin(TenantAdminMixin, SimpleHistoryAdmin):
     list_display = ["partner", "benefit", "state", "decide", "claimed_on", "period_start"]
-    list_filter = [ClaimStateFilter, ("benefit", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["partner", "benefit", "claimed_by", "tenant"]
+    list_filter = [ClaimStateFilter, ("benefit", TenantRelatedFieldListFilter)]
+    # Fetched for the page's rows after the sort (get_queryset), not joined before it: the queue's order
+    # reads only the claims, and PostgreSQL sorted every claim joined to its partner for the page of 50.
+    list_select_related = ()
+    # A queue worked from the top, with decision buttons on every row: 50 rows a page, as the partners'
+    # list, rather than the admin's 100 (each row costs about a millisecond to render).
+    list_per_page = 50
+    show_full_result_count = False  # "12 of 22,482": a second count of every claim, on every page
     search_fields = ["partner__external_ref", "partner__legal_name", "partner__trade_name", "benefit__title"]
     actions = ["approve_selected", "fulfil_selected"]
     readonly_fields = [
@@ -111,11 +117,16 @@ class ClaimAdmin(TenantAdminMixin, SimpleHistoryAdmin):
             default=Value(2),
             output_field=IntegerField(),
         )
-        return self.model._default_manager.annotate(queue_order=queue_order).order_by(
-            *self.get_ordering(request)
+        return (
+            self.model._default_manager.annotate(queue_order=queue_order)
+            .prefetch_related("partner", "benefit", "claimed_by", "tenant")
+            .order_by(*self.get_ordering(request))
         )
 
     def get_ordering(self, request):
+        if request.GET.get(ClaimStateFilter.parameter_name) in Claim.State.values:
+            # One state: the newest first, read from the claim_queue index rather than sorted.
+            return ["-created_at"]
         return ["queue_order", "-created_at"]
 
     class Media:

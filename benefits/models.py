@@ -223,7 +223,8 @@ class Claim(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["partner", "benefit", "period_start"], name="claim_partner_period"),
-            models.Index(fields=["tenant", "state"], name="claim_tenant_state"),
+            # The queues: a tenant's claims in a state, oldest first (the dashboard's "waiting for you").
+            models.Index(fields=["tenant", "state", "created_at", "id"], name="claim_queue"),
         ]
         constraints = [
             models.CheckConstraint(

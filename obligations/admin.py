@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from partnerportal.admin_site import ReadOnlyMixin, TenantAdminMixin, TenantInlineMixin
+from partnerportal.admin_site import (
+    ReadOnlyMixin,
+    TenantAdminMixin,
+    TenantInlineMixin,
+    TenantRelatedFieldListFilter,
+)
 from partnerportal.models import Tenant
 
 from . import services, tasks
@@ -146,9 +151,13 @@ class DecisionForm(forms.Form):
 @admin.register(DutyFulfilment)
 class DutyFulfilmentAdmin(TenantAdminMixin, SimpleHistoryAdmin):
     list_display = ["partner", "duty", "due_date", "state", "evidence_link", "decide"]
-    list_filter = [StateFilter, "duty__category", ("duty", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [StateFilter, "duty__category", ("duty", TenantRelatedFieldListFilter)]
     search_fields = ["partner__legal_name", "partner__external_ref", "duty__title", "duty__code"]
     list_select_related = ["partner", "duty", "tenant", "trainee"]
+    # A queue worked from the top, with decision buttons on every row: 50 rows a page, as the partners'
+    # list, rather than the admin's 100 (each row costs about a millisecond to render).
+    list_per_page = 50
+    show_full_result_count = False  # "12 of 459,632": a second count of every fulfilment, on every page
     date_hierarchy = "due_date"
     actions = ["approve"]
     readonly_fields = [

@@ -4,8 +4,11 @@ programme's compliance rate, the evidence waiting for review, and a partner's du
 import datetime as dt
 
 from django.contrib import admin
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +16,7 @@ from partnerportal import dashboard
 from partnerportal.admin import partner_inlines_extend
 from partnerportal.admin_site import ReadOnlyInlineMixin
 from partnerportal.dashboard_charts import Segment, donut
+from partnerportal.tenancy import tenant_scope
 
 from .models import DutyFulfilment, FulfilmentState
 from .selectors import _done_q, _missed_q, _sent_on
@@ -28,8 +32,25 @@ def compliance_of_programme(*, tenant) -> dict[str, int]:
     )
 
 
+# Every manager's home page shows the programme's compliance, an aggregate over all of the tenant's duty
+# fulfilments (half a million rows for 50,000 partners: about 0.1 s of the database); the figures are kept
+# that long per tenant, and say when they were computed.
+COMPLIANCE_TTL = 60
+
+
+def compliance_of_programme_cached(*, tenant) -> tuple[dict[str, int], dt.datetime]:
+    """``compliance_of_programme`` and when it was computed, from the cache (at most COMPLIANCE_TTL old)."""
+    key = f"obligations:compliance:{tenant.pk}"
+    with tenant_scope(tenant):
+        cached = cache.get(key)
+        if cached is None:
+            cached = (compliance_of_programme(tenant=tenant), timezone.now())
+            cache.set(key, cached, COMPLIANCE_TTL)
+    return cached
+
+
 def compliance_panel(*, request, tenant) -> dashboard.PanelContent:
-    figures = compliance_of_programme(tenant=tenant)
+    figures, computed_at = compliance_of_programme_cached(tenant=tenant)
     done, missed, waiting = figures["done"], figures["missed"], figures["waiting"]
     due = done + missed
     rate = None if due == 0 else done * 100 // due  # rounded down, as a partner's score
@@ -66,7 +87,10 @@ def compliance_panel(*, request, tenant) -> dashboard.PanelContent:
                     "note": _gettext(
                         "Evidence sent on time and waiting for review counts neither way; duties not yet "
                         "due do not count."
-                    ),
+                    )
+                    + " "
+                    + _gettext("Figures of %(time)s, computed again every minute.")
+                    % {"time": time_format(timezone.localtime(computed_at))},
                 },
                 order=50,
                 link=f"{changelist}?state=all",

@@ -275,6 +275,8 @@ class DutyFulfilment(models.Model):
         indexes = [
             # The promotion-hold query and the reminders: a tenant's undone duties by due date.
             models.Index(fields=["tenant", "state", "due_date"], name="fulfilment_state_due"),
+            # The review queue: evidence waiting for a decision, oldest first.
+            models.Index(fields=["tenant", "state", "submitted_at", "id"], name="fulfilment_review"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,12 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .admin_site import ReadOnlyInlineMixin, SuperuserOnlyAdminMixin, TenantAdminMixin
+from .admin_site import (
+    ReadOnlyInlineMixin,
+    SuperuserOnlyAdminMixin,
+    TenantAdminMixin,
+    TenantRelatedFieldListFilter,
+)
 from .logos import TenantForm
 from .models import Invitation, Membership, OperatorPlan, Partner, PartnerType, Tenant, TenantDomain
 
@@ -96,9 +101,9 @@ class PartnerAdmin(TenantAdminMixin, SimpleHistoryAdmin):
     list_display = ["legal_name", "external_ref", "partner_type", "status", "channel_manager"]
     list_filter = [
         "status",
-        ("partner_type", admin.RelatedOnlyFieldListFilter),
-        ("operator_plan", admin.RelatedOnlyFieldListFilter),
-        ("channel_manager", admin.RelatedOnlyFieldListFilter),
+        ("partner_type", TenantRelatedFieldListFilter),
+        ("operator_plan", TenantRelatedFieldListFilter),
+        ("channel_manager", TenantRelatedFieldListFilter),
     ]
     search_fields = ["legal_name", "trade_name", "external_ref", "siret", "city"]
     list_select_related = ["partner_type", "operator_plan", "tenant", "channel_manager"]

@@ -59,6 +59,29 @@ def is_tenant_manager(request) -> bool:
     return membership is not None and membership.is_manager
 
 
+class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A foreign key's filter offering the tenant's rows of the related model (its partner types, plans,
+    tiers, duties, managers), as the change form does.
+
+    Django's RelatedOnlyFieldListFilter offers only the rows in use, which it finds by reading every row
+    of the list: a scan of 50,000 partners, or of half a million duty fulfilments, on every page of the
+    list. A choice no row uses gives an empty list, which is an answer too."""
+
+    def field_choices(self, field, request, model_admin):
+        related = field.related_model
+        tenant = None if request.user.is_superuser else getattr(request, "tenant", None)  # sees all tenants
+        if related is get_user_model():
+            if tenant is None:
+                return super().field_choices(field, request, model_admin)
+            queryset = tenant_managers(tenant) if field.name == "channel_manager" else tenant_users(tenant)
+        elif tenant is not None and any(f.name == "tenant" for f in related._meta.concrete_fields):
+            queryset = related._default_manager.filter(tenant=tenant)
+        else:
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin) or related._meta.ordering or ["pk"]
+        return [(obj.pk, str(obj)) for obj in queryset.order_by(*ordering)]
+
+
 # Change-list parameters that are not filters: the admin reads them itself.
 CHANGELIST_VARS = {
     ALL_VAR,

@@ -11,7 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from partnerportal.admin_site import ReadOnlyMixin, TenantAdminMixin, TenantInlineMixin
+from partnerportal.admin_site import (
+    ReadOnlyMixin,
+    TenantAdminMixin,
+    TenantInlineMixin,
+    TenantRelatedFieldListFilter,
+)
 from partnerportal.formatting import date_format
 
 from . import selectors, services
@@ -379,7 +384,7 @@ class AssessmentAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
         "evaluation_date",
         "movement",
         "reason",
-        ("applied_tier", admin.RelatedOnlyFieldListFilter),
+        ("applied_tier", TenantRelatedFieldListFilter),
     ]
     search_fields = ["partner__external_ref", "partner__legal_name"]
     list_select_related = ["partner", "previous_tier", "applied_tier", "tenant"]
@@ -388,7 +393,7 @@ class AssessmentAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
 @admin.register(PartnerTier)
 class PartnerTierAdmin(ReadOnlyMixin, TenantAdminMixin, SimpleHistoryAdmin):
     list_display = ["partner", "tier", "since"]
-    list_filter = [("tier", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [("tier", TenantRelatedFieldListFilter)]
     search_fields = ["partner__external_ref", "partner__legal_name"]
     list_select_related = ["partner", "tier", "tenant"]
 

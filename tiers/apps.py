@@ -8,10 +8,9 @@ class TiersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.contrib import admin
-
         from partnerportal import activity, entitlements, navigation
         from partnerportal.admin import partner_list_extend
+        from partnerportal.admin_site import TenantRelatedFieldListFilter
 
         from . import activity as tier_activity
         from . import catalogue, receivers  # noqa: F401  (connect their receivers)
@@ -31,7 +30,7 @@ class TiersConfig(AppConfig):
         # The partners' list shows and filters by current tier: tiers extends the core admin.
         partner_list_extend(
             column=current_tier_name,
-            list_filter=("current_tier__tier", admin.RelatedOnlyFieldListFilter),
+            list_filter=("current_tier__tier", TenantRelatedFieldListFilter),
             queryset=lambda queryset: queryset.select_related("current_tier__tier"),
         )
         entitlements.register("tier", entitlements_tier, order=10)

@@ -7,6 +7,7 @@ The projection is the engine's dry run over the rolling window ("if we evaluated
 the number of partners (the engine reads them in chunks of 20,000).
 """
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,7 +33,7 @@ from partnerportal.models import Partner, PartnerType
 from partnerportal.tenancy import tenant_scope
 
 from .calendar import add_months, next_evaluation_date, rolling_window
-from .catalogue import NO_PROJECTION, PROJECTION_TTL, projection_key
+from .catalogue import NO_PROJECTION, PROJECTION_TTL, projection_key, summary_key
 from .engine import regrade
 from .grading import GRADED_STATUSES, Grader, RegradeError, Row
 from .models import Assessment, Evaluation, RevenueEntry, Tier
@@ -104,6 +105,12 @@ class TierProjection:
     # Set on the compact copy kept in the cache, whose rows are only those the dashboard lists.
     stored_counts: dict[str, int] | None = None
     computed_at: dt.datetime | None = None
+    # Graded partners per (type id, tier id) (``tier_distribution``), kept with the compact copy: it is
+    # dropped on the same changes (partners, evaluations, tier changes) and costs a scan of the tenant's
+    # partners, which every manager's home page would otherwise pay.
+    distribution: dict[tuple[int, int], int] | None = None
+    # Set on the panel's summary, which keeps only the first rows of each list: their full lengths.
+    totals: dict[str, int] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -124,6 +131,18 @@ class TierProjection:
             rows=[r for r in self.rows if r.close_to_promotion or r.at_risk],
             stored_counts=self.counts,
             computed_at=timezone.now(),
+            distribution=self.distribution,
+        )
+
+    def summary(self) -> "TierProjection":
+        """What the dashboard's panel shows: the counts, the distribution, and the first PANEL_ROWS partners
+        close to promotion and at risk with the lists' lengths. A few kilobytes, where the compact copy
+        holds every partner of the two lists (a megabyte at 50,000 partners, read from the cache and
+        unpickled on every manager's home page)."""
+        close, risk = self.close_to_promotion(), self.at_risk()
+        first = close[:PANEL_ROWS] + [row for row in risk[:PANEL_ROWS] if row not in close[:PANEL_ROWS]]
+        return dataclasses.replace(
+            self, rows=first, stored_counts=self.counts, totals={"close": len(close), "risk": len(risk)}
         )
 
     def close_to_promotion(self) -> list[Projection]:
@@ -199,17 +218,22 @@ def cached_tier_projection(*, tenant) -> TierProjection | None:
         cached = cache.get(projection_key(tenant.pk))
         if cached is None:
             projection = tier_projection(tenant=tenant)
+            if projection is not None:
+                projection.distribution = tier_distribution(tenant=tenant, grader=projection.grader)
             cached = NO_PROJECTION if projection is None else projection.compact()
             cache.set(projection_key(tenant.pk), cached, PROJECTION_TTL)
     return None if cached == NO_PROJECTION else cached
 
 
-def _projection_for(request, tenant) -> TierProjection | None:
-    """Once per request: the home page's panel and its lists read the same projection."""
-    memo = request.__dict__.setdefault("_tier_projection", {})
-    if tenant.pk not in memo:
-        memo[tenant.pk] = cached_tier_projection(tenant=tenant)
-    return memo[tenant.pk]
+def cached_tier_summary(*, tenant) -> TierProjection | None:
+    """The panel's ``TierProjection.summary``, from the cache, dropped and expiring with the projection."""
+    with tenant_scope(tenant):
+        cached = cache.get(summary_key(tenant.pk))
+        if cached is None:
+            projection = cached_tier_projection(tenant=tenant)
+            cached = NO_PROJECTION if projection is None else projection.summary()
+            cache.set(summary_key(tenant.pk), cached, PROJECTION_TTL)
+    return None if cached == NO_PROJECTION else cached
 
 
 def tier_distribution(*, tenant, grader: Grader) -> dict[tuple[int, int], int]:
@@ -285,15 +309,18 @@ def _top_items(rows: list[Projection], *, risk: bool) -> list[dict]:
 
 
 def tiers_panel(*, request, tenant) -> dashboard.PanelContent | None:
-    projection = _projection_for(request, tenant)
+    projection = cached_tier_summary(tenant=tenant)
     if projection is None:
         return None
     grader = projection.grader
-    distribution = tier_distribution(tenant=tenant, grader=grader)
+    distribution = projection.distribution
+    if distribution is None:
+        distribution = tier_distribution(tenant=tenant, grader=grader)
     types = list(PartnerType.objects.filter(tenant=tenant).order_by("position", "name"))
     graded = sum(distribution.values())
     applicants = Partner.objects.filter(tenant=tenant, status=Partner.Status.APPLICANT).count()
     close, risk = projection.close_to_promotion(), projection.at_risk()
+    totals = projection.totals or {"close": len(close), "risk": len(risk)}
     last = evaluation_last(tenant=tenant)
     counts = projection.counts
 
@@ -389,11 +416,11 @@ def tiers_panel(*, request, tenant) -> dashboard.PanelContent | None:
             context={
                 "items": _top_items(close, risk=False),
                 "empty": _gettext("Nobody within 10 % of the next tier."),
-                "total": len(close),
+                "total": totals["close"],
             },
             order=30,
             link=dashboard.list_url("promotion"),
-            link_label=_gettext("All %(count)d") % {"count": len(close)},
+            link_label=_gettext("All %(count)d") % {"count": totals["close"]},
         ),
         dashboard.Section(
             title=_gettext("At risk of demotion"),
@@ -401,12 +428,12 @@ def tiers_panel(*, request, tenant) -> dashboard.PanelContent | None:
             context={
                 "items": _top_items(risk, risk=True),
                 "empty": _gettext("Nobody would lose a tier today."),
-                "total": len(risk),
+                "total": totals["risk"],
                 "tone": "bad",
             },
             order=40,
             link=dashboard.list_url("at-risk"),
-            link_label=_gettext("All %(count)d") % {"count": len(risk)},
+            link_label=_gettext("All %(count)d") % {"count": totals["risk"]},
         ),
     ]
     cards = [
@@ -419,14 +446,14 @@ def tiers_panel(*, request, tenant) -> dashboard.PanelContent | None:
         ),
         dashboard.Card(
             label=_gettext("Close to promotion"),
-            value=str(len(close)),
+            value=str(totals["close"]),
             detail=_gettext("within 10 % of the next tier"),
             url=dashboard.list_url("promotion"),
             tone="good" if close else "neutral",
         ),
         dashboard.Card(
             label=_gettext("At risk of demotion"),
-            value=str(len(risk)),
+            value=str(totals["risk"]),
             detail=_gettext("evaluated on %(date)s") % {"date": next_label},
             url=dashboard.list_url("at-risk"),
             tone="bad" if risk else "good",

@@ -77,7 +77,7 @@ def _drop(tenant_id: int, keys: list[str]) -> None:
 
 
 def forget(tenant_id: int) -> None:
-    _drop(tenant_id, [_key(tenant_id), projection_key(tenant_id)])
+    _drop(tenant_id, [_key(tenant_id), projection_key(tenant_id), summary_key(tenant_id)])
 
 
 # --- the dashboard's projection (tiers/backoffice.py) ----------------------------------------------------
@@ -92,8 +92,12 @@ def projection_key(tenant_id: int) -> str:
     return f"tiers:projection:{tenant_id}"
 
 
+def summary_key(tenant_id: int) -> str:
+    return f"tiers:projection-summary:{tenant_id}"
+
+
 def forget_projection(tenant_id: int) -> None:
-    _drop(tenant_id, [projection_key(tenant_id)])
+    _drop(tenant_id, [projection_key(tenant_id), summary_key(tenant_id)])
 
 
 @receiver([post_save, post_delete], sender=RevenueEntry, dispatch_uid="tiers.catalogue.revenue")

@@ -10,23 +10,28 @@ import io
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
-from obligations.models import FulfilmentState
+from obligations.backoffice import COMPLIANCE_TTL
+from obligations.models import DutyFulfilment, FulfilmentState
 from partnerportal.dashboard_branding import backoffice_css, contrast
 from partnerportal.dashboard_export import csv_safe
 from partnerportal.models import Partner
+from partnerportal.tenancy import tenant_scope
 from tests.benefits.factories import ClaimFactory, assess
 from tests.obligations.factories import DutyFactory, DutyFulfilmentFactory
 from tests.partnerportal.factories import PartnerFactory
 from tests.tiers.factories import add_revenue, build_programme
+from tiers.backoffice import PANEL_ROWS
 from tiers.calendar import rolling_window
-from tiers.catalogue import forget_projection
+from tiers.catalogue import forget_projection, summary_key
 from tiers.models import Evaluation
 
 INDEX = reverse("admin:index")
@@ -163,6 +168,46 @@ def test_dashboard_figures_match_the_data(world, data, manager_a):
     assert reviews == {"Alpha insurance", "Alpha flyers"}
     content = response.content.decode()
     assert "<svg" in content and "Last evaluation (" in content
+
+
+def test_the_panel_reads_a_summary_of_the_projection(world, data, manager_a):
+    """The panel's cache entry keeps the first PANEL_ROWS partners of each list and the lists' lengths (a few
+    kilobytes, not every partner of both lists); the list behind the panel has them all."""
+    programme, window = data["a"]["programme"], rolling_window(world.a.tenant)
+    for index in range(7):  # 470 € of Access's 500 €, as world's other partner: close to promotion
+        partner = programme.partner("ambassador", legal_name=f"Close {index}")
+        add_revenue(partner, "470", start=window.start, months=window.months)
+
+    with translation.override("en"):
+        response = manager_a.get(INDEX)
+
+    assert cards_of(response)["Close to promotion"] == "8"
+    sections = {str(s.title): s.context for s in response.context["dashboard"].sections}
+    assert len(sections["Close to promotion"]["items"]) == PANEL_ROWS
+    assert sections["Close to promotion"]["total"] == 8
+    with tenant_scope(world.a.tenant):
+        summary = cache.get(summary_key(world.a.tenant.pk))
+    assert summary.totals == {"close": 8, "risk": 1}
+    assert len(summary.rows) == PANEL_ROWS + 1
+    listed = manager_a.get(list_url("promotion")).content.decode()
+    assert all(f"Close {index}" in listed for index in range(7))
+
+
+def test_the_compliance_figures_are_kept_a_minute(world, data, manager_a):
+    with translation.override("en"):
+        assert cards_of(manager_a.get(INDEX))["Compliance rate"] == "66 %"
+    with scopes_disabled():  # the missed duty approved: 3 of 3
+        missed = DutyFulfilment.objects.filter(
+            tenant=world.a.tenant, state=FulfilmentState.TO_DO, due_date__lt=world.a.tenant.today()
+        )
+        assert missed.update(state=FulfilmentState.APPROVED) == 1
+
+    with translation.override("en"):
+        kept = manager_a.get(INDEX)
+        assert cards_of(kept)["Compliance rate"] == "66 %"
+        assert "Figures of " in kept.content.decode()
+        with time_machine.travel(timezone.now() + dt.timedelta(seconds=COMPLIANCE_TTL + 1), tick=False):
+            assert cards_of(manager_a.get(INDEX))["Compliance rate"] == "100 %"
 
 
 def test_movements_last_and_projected(world, data):
