@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "obligations.apps.ObligationsConfig",
     "promos.apps.PromosConfig",
     "documents.apps.DocumentsConfig",
+    "experts.apps.ExpertsConfig",
     "leads.apps.LeadsConfig",
 ]
 

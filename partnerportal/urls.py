@@ -25,6 +25,7 @@ APP_URLS = (
     ("duties/", "obligations"),
     ("promos/", "promos"),
     ("", "documents"),  # /documents/ and the public /verify/<code>
+    ("experts/", "experts"),
     ("leads/", "leads"),
 )
 
