@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "obligations.apps.ObligationsConfig",
     "promos.apps.PromosConfig",
     "documents.apps.DocumentsConfig",
+    "recruitment.apps.RecruitmentConfig",
     "experts.apps.ExpertsConfig",
     "leads.apps.LeadsConfig",
 ]
@@ -162,6 +163,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # simulated person an address of their own, as real people have. Production sits behind its TLS proxy
 # (SECURE_PROXY_SSL_HEADER): counting the proxy's address would lock everybody out together.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if PRODUCTION else 0)
+# The public application form (recruitment): every POST counts against the client's address (the same one
+# allauth's limits read, TRUSTED_PROXY_COUNT included), across every tenant's host; allauth's rate syntax.
+RECRUITMENT_APPLY_RATE_LIMIT = env.str("RECRUITMENT_APPLY_RATE_LIMIT", default="10/h/ip")
 MFA_TOTP_ISSUER = "Partner Portal"
 # Managers and the superuser must enrol in TOTP and give a code before the back-office (partnerportal/mfa.py).
 MANAGER_MFA_REQUIRED = env.bool("MANAGER_MFA_REQUIRED", default=PRODUCTION)

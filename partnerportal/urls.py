@@ -25,6 +25,7 @@ APP_URLS = (
     ("duties/", "obligations"),
     ("promos/", "promos"),
     ("", "documents"),  # /documents/ and the public /verify/<code>
+    ("", "recruitment"),  # the public /programme/ and /apply/
     ("experts/", "experts"),
     ("leads/", "leads"),
 )

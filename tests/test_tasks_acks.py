@@ -25,6 +25,8 @@ EXPECTED = {
     "obligations.tasks.duties_daily_tenant": (True, True),
     "obligations.tasks.notify_decisions": (True, True),
     "obligations.tasks.sync_duties": (True, True),
+    "recruitment.tasks.notify_applicant_of_refusal": (True, True),
+    "recruitment.tasks.notify_managers_of_application": (True, True),
     "tiers.tasks.approve_evaluation": (True, True),
     "tiers.tasks.notify_tier_changes": (True, True),
     "tiers.tasks.regrade_due": (True, True),

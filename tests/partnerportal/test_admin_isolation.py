@@ -41,6 +41,7 @@ from tests.documents.factories import ContactFactory, DocumentFactory
 from tests.obligations.factories import DutyFactory, DutyFulfilmentFactory
 from tests.partnerportal.factories import InvitationFactory
 from tests.promos.factories import OrderFlagFactory, ProductFactory, PromotionFactory
+from tests.recruitment.factories import ApplicationFactory, MembershipCriterionFactory
 from tests.tiers.factories import GradingPolicyFactory, RevenueEntryFactory, TierFactory, TierPinFactory
 from tiers.models import Evaluation, ProposedAssessment, RevenueImport
 
@@ -135,6 +136,14 @@ def build_objects(setup) -> dict:
                 ),
                 "documents.Document": DocumentFactory(partner=partner),
                 "documents.Contact": ContactFactory(tenant=tenant, title=f"{name} support"),
+                "recruitment.MembershipCriterion": MembershipCriterionFactory(
+                    tenant=tenant, title=f"{name} criterion"
+                ),
+                "recruitment.Application": ApplicationFactory(
+                    partner__tenant=tenant,
+                    partner__partner_type=setup.partner_type,
+                    partner__legal_name=f"{name} applicant",
+                ),
             }
         )
     return objects
@@ -176,6 +185,8 @@ MODELS = {
     "promos.Quote": Row(add=(403, 403)),  # priced by the calculator
     "documents.Document": READ_ONLY,
     "documents.Contact": Row(),
+    "recruitment.MembershipCriterion": Row(),
+    "recruitment.Application": READ_ONLY,  # from the public form; decided through the vetting pages
 }
 
 
@@ -308,6 +319,15 @@ CUSTOM = {
     "documents_document_download": Case(
         admin_url("documents_document_download", a_pk("documents.Document")), everyone_else(200, 404)
     ),
+    "recruitment_application_vet": Case(
+        admin_url("recruitment_application_vet", a_pk("recruitment.Application")), everyone_else(200, 404)
+    ),
+    "recruitment_application_accept": Case(
+        admin_url("recruitment_application_accept", a_pk("recruitment.Application")), everyone_else(302, 302)
+    ),
+    "recruitment_application_refuse": Case(
+        admin_url("recruitment_application_refuse", a_pk("recruitment.Application")), everyone_else(200, 404)
+    ),
 }
 # POSTs that change an object of A: B's manager gets a 404, and the object is unchanged.
 DECISIONS = [
@@ -317,6 +337,9 @@ DECISIONS = [
     ("obligations_dutyfulfilment_approve", "obligations.DutyFulfilment", {}),
     ("obligations_dutyfulfilment_refuse", "obligations.DutyFulfilment", {"reason": "no"}),
     ("obligations_dutyfulfilment_waive", "obligations.DutyFulfilment", {"reason": "no"}),
+    ("recruitment_application_vet", "recruitment.Application", {}),
+    ("recruitment_application_accept", "recruitment.Application", {}),
+    ("recruitment_application_refuse", "recruitment.Application", {"reason": "no"}),
 ]
 STANDARD_VIEWS = ("changelist", "add", "change", "delete", "history", "simple_history")
 
