@@ -117,7 +117,8 @@ def _check(values: dict, lines: dict[str, ProductLine]) -> tuple[dict | None, li
     clean = {}
     for column, value in values.items():
         value = value.strip()
-        if value.startswith(FORMULA_PREFIXES):
+        # "-5" in the amount is a negative number, said so below, as the revenue import does.
+        if value.startswith(FORMULA_PREFIXES) and not (column == "monthly_value" and value.startswith("-")):
             problems.append(("formula", {"column": column, "value": shown(value)}))
             continue
         if column != "notes":

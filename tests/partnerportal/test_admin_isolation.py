@@ -38,6 +38,7 @@ from partnerportal.tenancy import tenant_owned_paths, tenant_scope
 from promos.models import Quote
 from tests.benefits.factories import BenefitFactory, ClaimFactory, assess
 from tests.documents.factories import ContactFactory, DocumentFactory
+from tests.leads.factories import LeadFactory, ProductLineFactory, cover
 from tests.obligations.factories import DutyFactory, DutyFulfilmentFactory
 from tests.partnerportal.factories import InvitationFactory
 from tests.promos.factories import OrderFlagFactory, ProductFactory, PromotionFactory
@@ -136,6 +137,9 @@ def build_objects(setup) -> dict:
                 ),
                 "documents.Document": DocumentFactory(partner=partner),
                 "documents.Contact": ContactFactory(tenant=tenant, title=f"{name} support"),
+                "leads.ProductLine": ProductLineFactory(tenant=tenant, name=f"{name} product line"),
+                "leads.LeadCoverage": cover(partner),
+                "leads.Lead": LeadFactory(tenant=tenant, customer=f"{name} lead customer"),
                 "recruitment.MembershipCriterion": MembershipCriterionFactory(
                     tenant=tenant, title=f"{name} criterion"
                 ),
@@ -185,6 +189,9 @@ MODELS = {
     "promos.Quote": Row(add=(403, 403)),  # priced by the calculator
     "documents.Document": READ_ONLY,
     "documents.Contact": Row(),
+    "leads.ProductLine": Row(),
+    "leads.LeadCoverage": Row(),
+    "leads.Lead": Row(),
     "recruitment.MembershipCriterion": Row(),
     "recruitment.Application": READ_ONLY,  # from the public form; decided through the vetting pages
 }
@@ -318,6 +325,11 @@ CUSTOM = {
     "documents_document_generate": Case(admin_url("documents_document_generate"), everyone_else(200)),
     "documents_document_download": Case(
         admin_url("documents_document_download", a_pk("documents.Document")), everyone_else(200, 404)
+    ),
+    "leads_lead_import": Case(admin_url("leads_lead_import"), everyone_else(200)),
+    "leads_lead_conversion": Case(admin_url("leads_lead_conversion"), everyone_else(200)),
+    "leads_lead_assign": Case(
+        admin_url("leads_lead_assign", a_pk("leads.Lead")), everyone_else(200, 404)
     ),
     "recruitment_application_vet": Case(
         admin_url("recruitment_application_vet", a_pk("recruitment.Application")), everyone_else(200, 404)
