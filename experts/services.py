@@ -173,6 +173,8 @@ def speciality_certify(*, application: ExpertSpeciality, now: dt.datetime | None
     application.certified_on = timezone.localdate(now)
     application.expires_on = certification_expiry(passed_on, programme.validity_months)
     application.save(update_fields=["attempt", "certified_on", "expires_on"])
+    # The checklist just read the tier: the directory's flag follows it (one UPDATE).
+    experts_tier_sync(tenant_id=expert.tenant_id, partner_ids=[expert.partner_id])
     return application
 
 

@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 
 from experts.models import (
     Assignment,
+    Attempt,
     CertificationTest,
     Choice,
     Expert,
@@ -161,3 +162,35 @@ def make_assignment(network: Network, **values) -> Assignment:
     }
     with scopes_disabled():
         return Assignment.objects.create(**{**defaults, **values})
+
+
+def admin_objects(setup, tier) -> dict:
+    """One object of each Experts Zen model the back-office shows, for tests/partnerportal/test_admin_isolation.py
+    (``setup.partner`` is at ``tier``, the programme's minimum)."""
+    name = setup.tenant.name
+    with scopes_disabled():
+        programme = ExpertProgramme.objects.create(tenant=setup.tenant, min_tier=tier)
+    speciality = SpecialityFactory(tenant=setup.tenant, name=f"{name} speciality")
+    test = build_test(speciality, questions=2)
+    expert = ExpertFactory(partner=setup.partner, contact_name=f"{name} expert")
+    add_zone(expert, "44")
+    certify(expert, speciality, passed_on=timezone.localdate())
+    with scopes_disabled():
+        question = Question.objects.filter(test=test).first()
+        attempt = Attempt.objects.create(
+            tenant=setup.tenant,
+            partner=setup.partner,
+            membership=setup.admin_membership,
+            test=test,
+            expires_at=timezone.now() + dt.timedelta(hours=1),
+        )
+    network = Network(programme, {}, speciality, speciality, test, expert)
+    return {
+        "experts.ExpertProgramme": programme,
+        "experts.Speciality": speciality,
+        "experts.CertificationTest": test,
+        "experts.Question": question,
+        "experts.Expert": expert,
+        "experts.Attempt": attempt,
+        "experts.Assignment": make_assignment(network, client=f"{name} client"),
+    }

@@ -38,6 +38,7 @@ from partnerportal.tenancy import tenant_owned_paths, tenant_scope
 from promos.models import Quote
 from tests.benefits.factories import BenefitFactory, ClaimFactory, assess
 from tests.documents.factories import ContactFactory, DocumentFactory
+from tests.experts.factories import admin_objects as experts_admin_objects
 from tests.leads.factories import LeadFactory, ProductLineFactory, cover
 from tests.obligations.factories import DutyFactory, DutyFulfilmentFactory
 from tests.partnerportal.factories import InvitationFactory
@@ -137,6 +138,7 @@ def build_objects(setup) -> dict:
                 ),
                 "documents.Document": DocumentFactory(partner=partner),
                 "documents.Contact": ContactFactory(tenant=tenant, title=f"{name} support"),
+                **experts_admin_objects(setup, tier),
                 "leads.ProductLine": ProductLineFactory(tenant=tenant, name=f"{name} product line"),
                 "leads.LeadCoverage": cover(partner),
                 "leads.Lead": LeadFactory(tenant=tenant, customer=f"{name} lead customer"),
@@ -189,6 +191,13 @@ MODELS = {
     "promos.Quote": Row(add=(403, 403)),  # priced by the calculator
     "documents.Document": READ_ONLY,
     "documents.Contact": Row(),
+    "experts.ExpertProgramme": Row(),
+    "experts.Speciality": Row(),
+    "experts.CertificationTest": Row(),
+    "experts.Question": Row(),
+    "experts.Expert": Row(add=(403, 403)),  # partners apply in the portal
+    "experts.Attempt": READ_ONLY,
+    "experts.Assignment": Row(delete=403),  # a record of the expert's service: cancelled, never deleted
     "leads.ProductLine": Row(),
     "leads.LeadCoverage": Row(),
     "leads.Lead": Row(),
