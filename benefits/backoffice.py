@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerportal import dashboard
@@ -17,7 +17,7 @@ from .models import Claim
 
 def _claim_row(claim: Claim) -> dashboard.ReviewRow:
     return dashboard.ReviewRow(
-        kind=_gettext("Benefit claim"),
+        kind=gettext("Benefit claim"),
         partner_id=claim.partner_id,
         partner_name=str(claim.partner),
         item=claim.benefit.title,

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerportal import dashboard
@@ -56,45 +56,45 @@ def compliance_panel(*, request, tenant) -> dashboard.PanelContent:
     rate = None if due == 0 else done * 100 // due  # rounded down, as a partner's score
     value = "—" if rate is None else f"{rate} %"
     tone = "neutral" if rate is None else "good" if rate >= 90 else "warn" if rate >= 70 else "bad"
-    detail = _gettext("%(done)d of %(due)d due duties fulfilled") % {"done": done, "due": due}
+    detail = gettext("%(done)d of %(due)d due duties fulfilled") % {"done": done, "due": due}
     changelist = reverse("admin:obligations_dutyfulfilment_changelist")
     chart = donut(
         segments=[
-            Segment(_gettext("Fulfilled"), done, css="dash-donut__done"),
-            Segment(_gettext("Missed"), missed, css="dash-donut__missed"),
+            Segment(gettext("Fulfilled"), done, css="dash-donut__done"),
+            Segment(gettext("Missed"), missed, css="dash-donut__missed"),
         ],
         centre=value,
-        caption=_gettext("compliance"),
-        label=_gettext("Compliance rate: %(detail)s") % {"detail": detail},
+        caption=gettext("compliance"),
+        label=gettext("Compliance rate: %(detail)s") % {"detail": detail},
     )
     return dashboard.PanelContent(
         cards=[
             dashboard.Card(
-                label=_gettext("Compliance rate"), value=value, detail=detail, url=changelist, tone=tone
+                label=gettext("Compliance rate"), value=value, detail=detail, url=changelist, tone=tone
             )
         ],
         sections=[
             dashboard.Section(
-                title=_gettext("Duties compliance"),
+                title=gettext("Duties compliance"),
                 template="admin/dashboard/section_compliance.html",
                 context={
                     "chart": chart,
                     "facts": [
-                        (_gettext("Fulfilled (approved or waived)"), done, "done"),
-                        (_gettext("Missed (past due, not done)"), missed, "missed"),
-                        (_gettext("Evidence waiting for review"), waiting, "waiting"),
+                        (gettext("Fulfilled (approved or waived)"), done, "done"),
+                        (gettext("Missed (past due, not done)"), missed, "missed"),
+                        (gettext("Evidence waiting for review"), waiting, "waiting"),
                     ],
-                    "note": _gettext(
+                    "note": gettext(
                         "Evidence sent on time and waiting for review counts neither way; duties not yet "
                         "due do not count."
                     )
                     + " "
-                    + _gettext("Figures of %(time)s, computed again every minute.")
+                    + gettext("Figures of %(time)s, computed again every minute.")
                     % {"time": time_format(timezone.localtime(computed_at))},
                 },
                 order=50,
                 link=f"{changelist}?state=all",
-                link_label=_gettext("All duties"),
+                link_label=gettext("All duties"),
             )
         ],
     )
@@ -108,7 +108,7 @@ def _evidence_row(fulfilment: DutyFulfilment) -> dashboard.ReviewRow:
     if fulfilment.period_label:
         label = f"{label} ({fulfilment.period_label})"
     return dashboard.ReviewRow(
-        kind=_gettext("Duty evidence"),
+        kind=gettext("Duty evidence"),
         partner_id=fulfilment.partner_id,
         partner_name=str(fulfilment.partner),
         item=label,

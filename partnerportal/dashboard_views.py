@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import dashboard
@@ -42,12 +42,12 @@ def _reviews_panel(*, request, tenant) -> dashboard.PanelContent | None:
     rows = dashboard.review_rows(tenant=tenant, limit=6)
     # "Justificatifs des devoirs : 3": the label and its count, no plural to agree.
     breakdown = ", ".join(
-        _gettext("%(label)s: %(count)s") % {"label": source.label, "count": n} for source, n in counts
+        gettext("%(label)s: %(count)s") % {"label": source.label, "count": n} for source, n in counts
     )
     return dashboard.PanelContent(
         cards=[
             dashboard.Card(
-                label=_gettext("Pending reviews"),
+                label=gettext("Pending reviews"),
                 value=str(total),
                 detail=breakdown,
                 url=dashboard.list_url("reviews"),
@@ -56,7 +56,7 @@ def _reviews_panel(*, request, tenant) -> dashboard.PanelContent | None:
         ],
         sections=[
             dashboard.Section(
-                title=_gettext("Waiting for your review"),
+                title=gettext("Waiting for your review"),
                 template="admin/dashboard/section_reviews.html",
                 context={
                     "rows": rows,
@@ -67,7 +67,7 @@ def _reviews_panel(*, request, tenant) -> dashboard.PanelContent | None:
                 },
                 order=60,
                 link=dashboard.list_url("reviews"),
-                link_label=_gettext("All pending reviews"),
+                link_label=gettext("All pending reviews"),
             )
         ],
     )
@@ -121,7 +121,7 @@ def dashboard_context(request) -> dict:
     tenant = request.tenant
     content = dashboard.dashboard_build(request=request, tenant=tenant)
     return {
-        "title": _gettext("Dashboard"),
+        "title": gettext("Dashboard"),
         "dashboard": content,
         "dashboard_lists": [
             {"title": entry.title, "url": dashboard.list_url(entry.slug)} for entry in dashboard.lists()

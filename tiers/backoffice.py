@@ -20,9 +20,8 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format, time_format
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from partnerportal import dashboard
 from partnerportal.admin import partner_inlines_extend, partner_list_extend
@@ -283,7 +282,7 @@ def _top_items(rows: list[Projection], *, risk: bool) -> list[dict]:
     items = []
     for row in rows[:PANEL_ROWS]:
         if risk:
-            meta = _gettext("%(tier)s → %(projected)s, %(basis)s per month") % {
+            meta = gettext("%(tier)s → %(projected)s, %(basis)s per month") % {
                 "tier": row.current.name,
                 "projected": row.computed.name,
                 "basis": _money(row.basis),
@@ -292,7 +291,7 @@ def _top_items(rows: list[Projection], *, risk: bool) -> list[dict]:
             # It clears the threshold, or nearly, but would keep its tier: say why.
             meta = str(Assessment.Reason(row.reason).label)
         else:
-            meta = _gettext("%(gap)s per month short of %(tier)s") % {
+            meta = gettext("%(gap)s per month short of %(tier)s") % {
                 "gap": _money(row.gap or 0),
                 "tier": row.next_tier.name if row.next_tier else "",
             }
@@ -349,11 +348,11 @@ def tiers_panel(*, request, tenant) -> dashboard.PanelContent | None:
             str(name),
             [
                 Segment(
-                    label=_gettext("Last evaluation"),
+                    label=gettext("Last evaluation"),
                     value=getattr(last, key, 0) if last else 0,
                     css="dash-series-muted",
                 ),
-                Segment(label=_gettext("Projected"), value=counts[key], css="dash-series-0"),
+                Segment(label=gettext("Projected"), value=counts[key], css="dash-series-0"),
             ],
         )
         for key, name in MOVEMENTS
@@ -361,10 +360,10 @@ def tiers_panel(*, request, tenant) -> dashboard.PanelContent | None:
     next_label = date_format(projection.next_evaluation)
     sections = [
         dashboard.Section(
-            title=_gettext("Partners per tier"),
+            title=gettext("Partners per tier"),
             template="admin/dashboard/section_tiers.html",
             context={
-                "chart": stacked_bars(rows=tier_rows, label=_gettext("Partners per tier and type")),
+                "chart": stacked_bars(rows=tier_rows, label=gettext("Partners per tier and type")),
                 "types": [{"name": t.name, "css": f"dash-series-{i % 6}"} for i, t in enumerate(types)],
                 "table": tier_table,
                 "type_totals": [
@@ -374,30 +373,30 @@ def tiers_panel(*, request, tenant) -> dashboard.PanelContent | None:
             },
             order=10,
             link=dashboard.list_url("partners"),
-            link_label=_gettext("All partners"),
+            link_label=gettext("All partners"),
         ),
         dashboard.Section(
-            title=_gettext("Tier movements"),
+            title=gettext("Tier movements"),
             template="admin/dashboard/section_chart.html",
             context={
                 "chart": grouped_columns(
                     groups=groups,
-                    label=_gettext("Tier movements at the last evaluation and projected at the next"),
+                    label=gettext("Tier movements at the last evaluation and projected at the next"),
                 ),
                 "legend": [
                     {
-                        "name": _gettext("Last evaluation (%(date)s)")
+                        "name": gettext("Last evaluation (%(date)s)")
                         % {"date": date_format(last.evaluation_date)}
                         if last
-                        else _gettext("No evaluation yet"),
+                        else gettext("No evaluation yet"),
                         "css": "dash-series-muted",
                     },
                     {
-                        "name": _gettext("Projected on %(date)s") % {"date": next_label},
+                        "name": gettext("Projected on %(date)s") % {"date": next_label},
                         "css": "dash-series-0",
                     },
                 ],
-                "note": _gettext(
+                "note": gettext(
                     "Projected: today's monthly basis over the last %(months)d complete months, graded by the "
                     "programme's rule (pins, holds and grace included), as computed at %(time)s."
                 )
@@ -408,53 +407,53 @@ def tiers_panel(*, request, tenant) -> dashboard.PanelContent | None:
             },
             order=20,
             link=reverse("admin:tiers_evaluation_preview"),
-            link_label=_gettext("Evaluation preview"),
+            link_label=gettext("Evaluation preview"),
         ),
         dashboard.Section(
-            title=_gettext("Close to promotion"),
+            title=gettext("Close to promotion"),
             template="admin/dashboard/section_list.html",
             context={
                 "items": _top_items(close, risk=False),
-                "empty": _gettext("Nobody within 10 % of the next tier."),
+                "empty": gettext("Nobody within 10 % of the next tier."),
                 "total": totals["close"],
             },
             order=30,
             link=dashboard.list_url("promotion"),
-            link_label=_gettext("All %(count)d") % {"count": totals["close"]},
+            link_label=gettext("All %(count)d") % {"count": totals["close"]},
         ),
         dashboard.Section(
-            title=_gettext("At risk of demotion"),
+            title=gettext("At risk of demotion"),
             template="admin/dashboard/section_list.html",
             context={
                 "items": _top_items(risk, risk=True),
-                "empty": _gettext("Nobody would lose a tier today."),
+                "empty": gettext("Nobody would lose a tier today."),
                 "total": totals["risk"],
                 "tone": "bad",
             },
             order=40,
             link=dashboard.list_url("at-risk"),
-            link_label=_gettext("All %(count)d") % {"count": totals["risk"]},
+            link_label=gettext("All %(count)d") % {"count": totals["risk"]},
         ),
     ]
     cards = [
         dashboard.Card(
-            label=_gettext("Partners in the programme"),
+            label=gettext("Partners in the programme"),
             value=number_format(graded, 0, force_grouping=True),
             detail=ngettext("%(count)d applicant", "%(count)d applicants", applicants)
             % {"count": applicants},
             url=dashboard.list_url("partners"),
         ),
         dashboard.Card(
-            label=_gettext("Close to promotion"),
+            label=gettext("Close to promotion"),
             value=str(totals["close"]),
-            detail=_gettext("within 10 % of the next tier"),
+            detail=gettext("within 10 % of the next tier"),
             url=dashboard.list_url("promotion"),
             tone="good" if close else "neutral",
         ),
         dashboard.Card(
-            label=_gettext("At risk of demotion"),
+            label=gettext("At risk of demotion"),
             value=str(totals["risk"]),
-            detail=_gettext("evaluated on %(date)s") % {"date": next_label},
+            detail=gettext("evaluated on %(date)s") % {"date": next_label},
             url=dashboard.list_url("at-risk"),
             tone="bad" if risk else "good",
         ),

@@ -211,9 +211,6 @@ class Infra:
                 "BIND": f"127.0.0.1:{WEB_PORT}",
                 "WEB_CONCURRENCY": "2",
                 "WORKER_CONCURRENCY": "2",
-                # The planted fault of the PDF scenario (partnerportal/drill/storage.py), off until the file exists.
-                "DOCUMENTS_STORAGE_BACKEND": "partnerportal.drill.storage.FlakyDocumentStorage",
-                "DRILL_STORAGE_FAULT": str(self.fault),
                 # A message a killed worker held comes back after 10 s instead of an hour.
                 "CELERY_VISIBILITY_TIMEOUT": "10",
                 "DEMO_DOCUMENTS": "false",

@@ -2,13 +2,20 @@
 
 import io
 import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib import admin
 from django.core.management import CommandError, call_command
+from django.utils.module_loading import import_string
 
 from partnerportal import demo, entitlements
 from partnerportal.admin import PartnerListExtension, _partner_list_extensions
+from partnerportal.drill.scenarios import scenarios
 from partnerportal.models import Partner
 
 
@@ -103,3 +110,31 @@ def test_a_partner_of_another_tenant_is_not_found_through_this_one(world):
     assert Partner.objects.with_scopes_disabled().filter(external_ref=world.b.partner.external_ref).exists()
     with pytest.raises(CommandError, match="No partner"):
         call_command("entitlements", "--tenant", "alpha", "--partner", world.b.partner.external_ref)
+
+
+def test_the_drills_scenarios_come_from_their_apps():
+    found = scenarios()
+
+    assert [(scenario.run.__module__, scenario.name) for scenario in found] == [
+        ("tiers.drill", "worker killed mid regrade"),
+        ("tiers.drill", "postgres restarted mid import"),
+        ("benefits.drill", "redis down while browsing"),
+        ("documents.drill", "pdf task failing"),
+    ]
+    infra = SimpleNamespace(fault=Path("/tmp/fault"))
+    assert found[-1].environ(infra)["DRILL_STORAGE_FAULT"] == "/tmp/fault"
+    assert import_string(found[-1].environ(infra)["DOCUMENTS_STORAGE_BACKEND"])
+
+
+def test_the_core_names_no_app():
+    """Apps plug into the core's registries; the core imports none of them (its migrations aside)."""
+    apps = {config.name for config in django_apps.get_app_configs()} - {"partnerportal"}
+    local = {name for name in apps if (Path(settings.BASE_DIR) / name).is_dir()}
+    pattern = re.compile(rf"^\s*(?:from|import)\s+({'|'.join(map(re.escape, sorted(local)))})\b", re.M)
+    offenders = [
+        f"{path.relative_to(settings.BASE_DIR)}: {match.group(0).strip()}"
+        for path in (Path(settings.BASE_DIR) / "partnerportal").rglob("*.py")
+        if "migrations" not in path.parts
+        for match in pattern.finditer(path.read_text())
+    ]
+    assert local and not offenders

@@ -1,6 +1,6 @@
 """The drill's planted fault: a documents storage that fails while a fault file says so.
 
-Only ``make drill`` names it (``DOCUMENTS_STORAGE_BACKEND``); production code has no switch for it. The
+Only ``make drill`` names it (documents/drill.py) (``DOCUMENTS_STORAGE_BACKEND``); production code has no switch for it. The
 file ``DRILL_STORAGE_FAULT`` holds how many writes are still to fail; each write, failed or not, appends
 its time to ``<that file>.attempts`` so that the drill sees the task's retries and their spacing.
 """
