@@ -92,6 +92,17 @@ def clone_plan() -> list[Clone]:
                     found[model] = Clone(model, f, target)
                     changed = True
                     break
+    # Rows whose copies would repeat a unique set they cannot vary (an offer of a lead, which one partner
+    # at a time may hold) stay with the partners they were made for; so do the rows that hang off them.
+    dropped = True
+    while dropped:
+        dropped = False
+        for model, clone in list(found.items()):
+            if model is not Partner and (
+                clone.parent not in found or _fixed_unique_set(model, set(found)) is not None
+            ):
+                del found[model]
+                dropped = True
     for clone in found.values():
         for f in clone.model._meta.concrete_fields:
             target = _reference_target(clone.model, f)
@@ -122,16 +133,34 @@ def clone_plan() -> list[Clone]:
     return ordered
 
 
-def _unique_text_columns(clone: Clone, overridden: set[str]) -> set[str]:
-    """The text column to suffix in each unique set that a cloned row would otherwise repeat."""
-    opts = clone.model._meta
+def _unique_groups(opts) -> list[tuple[str, ...]]:
     groups = [(f.name,) for f in opts.concrete_fields if f.unique and not f.primary_key]
     groups += [tuple(group) for group in opts.unique_together]
     groups += [
         tuple(c.fields) for c in opts.constraints if isinstance(c, models.UniqueConstraint) and c.fields
     ]
+    return groups
+
+
+def _fixed_unique_set(model, cloned: set) -> tuple[str, ...] | None:
+    """A unique set of ``model`` that a copy could not vary: no column refers to a cloned model (whose copy
+    has a new id), and no text column has room for a suffix."""
+    opts = model._meta
+    for group in _unique_groups(opts):
+        fields = [opts.get_field(name) for name in group]
+        if any(_reference_target(model, f) in cloned for f in fields):
+            continue
+        text = next((f for f in fields if isinstance(f, models.CharField | models.TextField)), None)
+        if text is None or (text.max_length is not None and text.max_length < SUFFIX_ROOM + 4):
+            return group
+    return None
+
+
+def _unique_text_columns(clone: Clone, overridden: set[str]) -> set[str]:
+    """The text column to suffix in each unique set that a cloned row would otherwise repeat."""
+    opts = clone.model._meta
     columns = set()
-    for group in groups:
+    for group in _unique_groups(opts):
         fields = [opts.get_field(name) for name in group]
         if any(f.column in clone.mapped or f.column in overridden for f in fields):
             continue  # the copy differs there already
