@@ -9,6 +9,7 @@ them all; the other held leads go to the other eligible partners, in routing's o
 """
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -306,7 +307,7 @@ def leads_demo_load(context: DemoContext) -> str:
             "city": city,
             "departement": code,
             "region": BY_CODE[code].region,
-            "monthly_value": value,
+            "monthly_value": Decimal(value),
             "source": source,
             "state": state,
             "created_at": created,
@@ -347,7 +348,7 @@ def leads_demo_load(context: DemoContext) -> str:
             if state in Lead.CLOSED_STATES:
                 row["closed_at"] = created + dt.timedelta(days=20)
             if state == S.WON:
-                row["won_value"] = outcome
+                row["won_value"] = Decimal(outcome)
             if state == S.LOST:
                 row["lost_reason"] = outcome
         lead_rows.append(row)
