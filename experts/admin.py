@@ -135,7 +135,9 @@ class ChoiceInline(TenantInlineMixin, admin.TabularInline):
     model = Choice
     formset = ChoiceFormSet
     fields = ["text", "is_correct"]
-    extra = 4
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is not None else 4
 
 
 @admin.register(Question)
@@ -301,24 +303,29 @@ class AssignmentAdmin(TenantAdminMixin, admin.ModelAdmin):
         "client",
         "expert",
         "speciality",
-        "departement",
+        "where",
         "state",
         "mandated_at",
-        "respond_by",
-        "guaranteed_hours",
+        "answered_at",
         "intervene_by",
         "done_at",
         "timeliness",
     ]
-    list_filter = ["state", TimelinessFilter, ("speciality", admin.RelatedOnlyFieldListFilter), "departement"]
+    list_filter = ["state", TimelinessFilter, ("speciality", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["expert__partner", "speciality", "tenant"]
-    search_fields = ["client", "place", "expert__partner__legal_name"]
-    autocomplete_fields = []
+    search_fields = ["client", "place", "departement", "expert__partner__legal_name"]
     actions = ["mark_done", "cancel"]
     date_hierarchy = "mandated_at"
 
     def get_queryset(self, request):
         return selectors.assignments_with_timeliness(super().get_queryset(request), now=timezone.now())
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "expert":
+            # Only experts in the directory can be mandated (the form checks the speciality too).
+            listed = selectors.directory_list(tenant=request.tenant, today=request.tenant.today())
+            kwargs["queryset"] = Expert.objects.filter(pk__in=listed.values("pk")).select_related("partner")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -336,6 +343,10 @@ class AssignmentAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a record of the expert's service; cancel instead
+
+    @admin.display(description=_("place"), ordering="departement")
+    def where(self, assignment):
+        return f"{assignment.place} ({assignment.departement})"
 
     @admin.display(description=_("guaranteed time"), ordering="late")
     def timeliness(self, assignment):

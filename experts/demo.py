@@ -320,7 +320,7 @@ def _tests(context: DemoContext, specialities: dict[str, Speciality]) -> dict[st
                 "tenant": tenant,
                 "speciality": specialities[code],
                 "title": title,
-                "instructions": "Cochez toutes les bonnes réponses de chaque question : il peut y en avoir plusieurs.",
+                "instructions": "Les questions et l'ordre de leurs réponses sont tirés au hasard à chaque tentative.",
                 "pass_mark": 80,
                 "questions_per_attempt": min(5, len(questions)),
             }
