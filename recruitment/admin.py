@@ -45,7 +45,9 @@ class ApplicationStateFilter(admin.SimpleListFilter):
 
 @admin.register(Application)
 class ApplicationAdmin(TenantAdminMixin, SimpleHistoryAdmin):
-    list_display = ["partner", "partner_type", "region", "contact", "submitted_on", "state", "vet"]
+    # Narrow, for the admin's layout beside its sidebar: the place, e-mail and phone are on the vetting page.
+    list_display = ["company", "partner_type", "contact", "submitted_on", "state"]
+    list_display_links = None  # each company links to its vetting page, not to the read-only change page
     list_filter = [ApplicationStateFilter, ("partner__partner_type", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["partner", "partner__partner_type", "tenant"]
     search_fields = [
@@ -101,25 +103,20 @@ class ApplicationAdmin(TenantAdminMixin, SimpleHistoryAdmin):
     def partner_type(self, application):
         return application.partner.partner_type.name
 
-    @admin.display(description=_("region"), ordering="partner__region")
-    def region(self, application):
-        return application.partner.region
-
     @admin.display(description=_("contact"))
     def contact(self, application):
-        return format_html("{}<br>{}", application.contact_name, application.contact_email)
+        return application.contact_name
 
     @admin.display(description=_("submitted"), ordering="submitted_at")
     def submitted_on(self, application):
         return date_format(timezone.localtime(application.submitted_at), "SHORT_DATE_FORMAT")
 
-    @admin.display(description=_("vet"))
-    def vet(self, application):
-        label = _("Vet…") if application.is_pending else _("See")
+    @admin.display(description=_("company"), ordering="partner__legal_name")
+    def company(self, application):
         return format_html(
-            '<a class="button" href="{}">{}</a>',
+            '<a href="{}">{}</a>',
             reverse("admin:recruitment_application_vet", args=[application.pk]),
-            label,
+            application.partner.legal_name,
         )
 
     # --- vetting one application ---------------------------------------------------------------------
@@ -159,7 +156,12 @@ class ApplicationAdmin(TenantAdminMixin, SimpleHistoryAdmin):
         )
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Vet the application of %(company)s") % {"company": application.partner.legal_name},
+            "title": (
+                _("Vet the application of %(company)s")
+                if application.is_pending
+                else _("The application of %(company)s")
+            )
+            % {"company": application.partner.legal_name},
             "opts": self.model._meta,
             "application": application,
             "partner": application.partner,

@@ -3,7 +3,7 @@ applications to vet in the managers' review queue, and the application on its pa
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partnerportal import dashboard
@@ -15,10 +15,10 @@ from .models import Application
 
 def _application_row(application: Application) -> dashboard.ReviewRow:
     return dashboard.ReviewRow(
-        kind=_gettext("Application"),
+        kind=gettext("Application"),
         partner_id=application.partner_id,
         partner_name=str(application.partner),
-        item=application.partner.partner_type.name,
+        item=gettext("Wants to become %(type)s") % {"type": application.partner.partner_type.name},
         submitted_at=application.submitted_at,
         url=reverse("admin:recruitment_application_vet", args=[application.pk]),
     )

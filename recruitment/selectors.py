@@ -38,7 +38,7 @@ class TierOffer:
     tier: Tier
     bands: list[Band | None] = field(default_factory=list)  # one per partner type, in the types' order
     benefits: list = field(default_factory=list)  # benefits.Benefit, active, from this tier
-    duties: list = field(default_factory=list)  # obligations.Duty at this tier
+    duties: list = field(default_factory=list)  # obligations.Duty from this tier (not at the one below)
 
 
 @dataclass
@@ -124,8 +124,11 @@ def _programme_read(*, tenant: Tenant) -> Programme:
             )
             .order_by("position", "code")
         ):
-            for tier in duty.tiers.all():
-                if tier.pk in offers:
+            # Tiers add up: a duty is listed at the lowest tier of each run of tiers it applies at (most
+            # apply from a tier up), not again at every tier above.
+            at = {tier.pk for tier in duty.tiers.all()}
+            for index, tier in enumerate(tiers):
+                if tier.pk in at and (index == 0 or tiers[index - 1].pk not in at):
                     offers[tier.pk].duties.append(duty)
     return Programme(
         partner_types=types,

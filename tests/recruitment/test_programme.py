@@ -47,3 +47,4 @@ def test_the_page_is_public_and_cached_per_tenant(world, setups, client_for, dja
 def test_the_sign_in_page_links_to_the_programme(world, client_for):
     page = client_for(world.a.tenant).get(reverse("account_login")).content.decode()
     assert f'href="{reverse("recruitment:programme")}"' in page
+    assert "Pas encore partenaire ? Découvrez le programme Alpha et candidatez" in page
