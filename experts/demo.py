@@ -412,7 +412,12 @@ def experts_demo_load(context: DemoContext) -> str:
     ]
     experts = []
     for who, hours, certifications in EXPERTS:
-        partner = context.partners[who] if isinstance(who, str) else others[(who - 1) % len(others)]
+        if isinstance(who, str):
+            partner = context.partners.get(who)
+        else:
+            partner = others[(who - 1) % len(others)] if others else None
+        if partner is None:
+            continue
         if any(e.partner_id == partner.pk for e, _c in experts):
             continue
         home = departement_of_postal_code(partner.postal_code) or "75"
@@ -499,6 +504,8 @@ def _assignments(context: DemoContext, experts, specialities) -> None:
     tenant, tally = context.tenant, context.tally
     manager = context.users.get(context.spec.manager_email)
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    if not experts:
+        return
     premium = experts[0][0]
     second = experts[1][0] if len(experts) > 1 else premium
     third = experts[2][0] if len(experts) > 2 else premium

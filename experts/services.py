@@ -195,7 +195,7 @@ def attempt_start(
     if not test.is_active:
         raise ExpertError(_("This test is closed."))
     # Serialise one person's starts: two clicks must not both pass the count below.
-    Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    list(Membership.objects.select_for_update(of=("self",)).filter(pk=membership.pk).order_by().values("pk"))
     recent = selectors.attempts_in_period(programme=programme, membership=membership, test=test, now=now)
     open_attempt = recent.filter(submitted_at__isnull=True, expires_at__gt=now).first()
     if open_attempt is not None:
