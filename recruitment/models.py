@@ -119,7 +119,8 @@ class Application(models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["tenant", "state"], name="application_tenant_state")]
+        # The review queue counts a tenant's pending applications and reads the oldest few (the dashboard).
+        indexes = [models.Index(fields=["tenant", "state", "submitted_at"], name="application_queue")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="refused") | ~Q(refusal_reason=""), name="application_refusal_has_reason"

@@ -33,6 +33,11 @@ def build_setup(setup) -> Setup:
         partner_types=[setup.operator_type],
     )
     DutyFactory(tenant=setup.tenant, title=f"{name} partner charter", tiers=[programme.tiers["starter"]])
+    DutyFactory(
+        tenant=setup.tenant,
+        title=f"{name} development plan",
+        tiers=[programme.tiers["starter"], programme.tiers["access"]],
+    )
     criteria = [
         MembershipCriterionFactory(tenant=setup.tenant, code=code, title=f"{name} {code}")
         for code in ("commitment", "market")

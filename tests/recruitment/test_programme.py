@@ -30,6 +30,8 @@ def test_the_page_describes_the_tenants_programme_and_nothing_of_another(
         reverse("recruitment:apply"),
     ):
         assert text in page, text
+    # Tiers add up: a duty of Starter and Access is listed once, at Starter.
+    assert page.count("Alpha development plan") == 1
     # Nothing of tenant B, and nothing private of A: no partner, no person, no revenue.
     for text in ("Bravo", "Azur Réseaux", "Ambre Services", world.a.admin.email, "98\xa0765", "98765"):
         assert text not in page, text
