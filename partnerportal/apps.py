@@ -25,6 +25,7 @@ class PartnerPortalConfig(AppConfig):
                 order=80,
                 summary=_("Your company's details, contacts and operator plan."),
                 icon="company",
+                area="account",
             )
         )
         navigation.register(
@@ -34,5 +35,6 @@ class PartnerPortalConfig(AppConfig):
                 order=90,
                 summary=_("The people of your company on the portal, and invitations."),
                 icon="team",
+                area="account",
             )
         )

@@ -9,10 +9,13 @@ def portal(request):
     tenant = getattr(request, "tenant", None)
     if tenant is None:
         return {}
-    try:
-        current = resolve(request.path_info).view_name
-    except Resolver404:
-        current = ""
+    match = getattr(request, "resolver_match", None)  # resolved by the handler; not on error pages
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
+    current = match.view_name if match else ""
     nav = [
         {
             "url": reverse(item.url_name),
@@ -21,6 +24,7 @@ def portal(request):
             "name": item.url_name,
             "summary": item.summary,
             "icon": item.icon,
+            "area": item.area,
         }
         for item in navigation.items_for(request)
     ]

@@ -17,6 +17,9 @@ class NavItem:
     order: int = 100
     summary: str = ""  # a lazy translation: one line on the home page's way to the section
     icon: str = ""  # a symbol of static/img/icons.svg
+    # "main": the section bar; "account": beside the person's name, for the company's own settings (company,
+    # team), so that the section bar keeps the programme's sections on one line.
+    area: str = "main"
     visible: Callable[[HttpRequest], bool] = lambda request: request.partner is not None
 
 
