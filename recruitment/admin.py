@@ -169,7 +169,7 @@ class ApplicationAdmin(TenantAdminMixin, SimpleHistoryAdmin):
             "rows": rows,
             "formset": checklist_formset,
             "accept_form": accept_form or AcceptForm(),
-            "all_met": bool(checklist) and all(line.met for line in checklist if line.criterion.is_active),
+            "all_met": all(line.met for line in checklist if line.criterion.is_active),
         }
         return TemplateResponse(request, "admin/recruitment/application/vet.html", context, status=status)
 

@@ -19,12 +19,12 @@ def tenant_url(tenant: Tenant, path: str) -> str:
 
 
 def _claim(application_id: int, guard: str, **state) -> Application | None:
-    """The application, if its e-mail is still to send; marked sent in a locked update first (at most once)."""
+    """The application, if its e-mail is still to send; marked sent first (at most once): one UPDATE whose
+    condition is the guard, so of two runs at once the second, waiting for the first's row lock, finds it set
+    and claims nothing."""
     with transaction.atomic():
-        claimed = (
-            Application.objects.filter(pk=application_id, **{f"{guard}__isnull": True}, **state)
-            .select_for_update(skip_locked=True)
-            .update(**{guard: timezone.now()})
+        claimed = Application.objects.filter(pk=application_id, **{f"{guard}__isnull": True}, **state).update(
+            **{guard: timezone.now()}
         )
     if not claimed:
         return None

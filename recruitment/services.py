@@ -118,7 +118,7 @@ def application_submit(*, tenant: Tenant, data: ApplicationData, language: str) 
 def _locked_pending(application: Application) -> Application:
     """The application's row, locked, if it is still to vet; else ApplicationError saying who decided."""
     locked = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))  # the application's row, not its partner's
         .select_related("partner", "partner__tenant", "tenant")
         .get(pk=application.pk, tenant_id=application.tenant_id)
     )
