@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from partnerportal.admin_site import ReadOnlyInlineMixin, TenantAdminMixin
+from partnerportal.formatting import money
 from partnerportal.models import Partner
 
 from . import selectors, services
@@ -50,17 +51,7 @@ class LeadOfferInline(ReadOnlyInlineMixin, admin.TabularInline):
 @admin.register(Lead)
 class LeadAdmin(TenantAdminMixin, admin.ModelAdmin):
     form = LeadAdminForm
-    list_display = [
-        "number",
-        "customer",
-        "city",
-        "departement",
-        "monthly_value",
-        "state",
-        "partner",
-        "created_at",
-        "assign",
-    ]
+    list_display = ["number", "customer", "place", "value", "state", "partner", "assign"]
     list_filter = ["state", "source", "region", "product_lines"]
     list_select_related = ["partner", "tenant"]
     search_fields = ["customer", "contact_name", "city", "postal_code", "partner__legal_name"]
@@ -114,6 +105,14 @@ class LeadAdmin(TenantAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("number"), ordering="pk")
     def number(self, lead):
         return f"#{lead.pk}"
+
+    @admin.display(description=_("place"), ordering="departement")
+    def place(self, lead):
+        return f"{lead.city} ({lead.departement})"
+
+    @admin.display(description=_("monthly value"), ordering="monthly_value")
+    def value(self, lead):
+        return money(lead.monthly_value)
 
     @admin.display(description=_("assign"))
     def assign(self, lead):

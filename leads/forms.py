@@ -54,7 +54,7 @@ class LeadImportForm(forms.Form):
 
 
 class LeadAssignForm(forms.Form):
-    partner = forms.ModelChoiceField(label=_("partner"), queryset=None)
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=None)
 
     def __init__(self, *args, partners, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,12 +63,10 @@ class LeadAssignForm(forms.Form):
 
 class LeadProgressForm(forms.Form):
     state = forms.ChoiceField(
-        label=_("Where is it?"),
+        label=_("New state"),
         choices=[
-            (Lead.State.CONTACTED, _("Contacted")),
-            (Lead.State.QUOTED, _("Quote sent")),
-            (Lead.State.WON, _("Won")),
-            (Lead.State.LOST, _("Lost")),
+            (state, Lead.State(state).label)
+            for state in (Lead.State.CONTACTED, Lead.State.QUOTED, Lead.State.WON, Lead.State.LOST)
         ],
     )
     won_value = forms.DecimalField(
@@ -80,6 +78,11 @@ class LeadProgressForm(forms.Form):
         localize=True,
     )
     lost_reason = forms.CharField(label=_("Why was it lost?"), required=False, max_length=300)
+
+    def __init__(self, *args, next_states=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if next_states is not None:  # only forward from where the lead is
+            self.fields["state"].choices = [c for c in self.fields["state"].choices if c[0] in next_states]
 
     def clean(self):
         data = super().clean()

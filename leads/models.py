@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from partnerportal.geography import BY_CODE, REGIONS, departement_of_postal_code
@@ -105,14 +106,14 @@ class LeadCoverage(models.Model):
 
 class Lead(models.Model):
     class State(models.TextChoices):
-        NEW = "new", _("New")
-        OFFERED = "offered", _("Offered")
-        ACCEPTED = "accepted", _("Accepted")
-        CONTACTED = "contacted", _("Contacted")
-        QUOTED = "quoted", _("Quote sent")
-        WON = "won", _("Won")
-        LOST = "lost", _("Lost")
-        UNROUTED = "unrouted", _("No partner found")
+        NEW = "new", pgettext_lazy("lead state", "New")
+        OFFERED = "offered", pgettext_lazy("lead state", "Offered")
+        ACCEPTED = "accepted", pgettext_lazy("lead state", "Accepted")
+        CONTACTED = "contacted", pgettext_lazy("lead state", "Contacted")
+        QUOTED = "quoted", pgettext_lazy("lead state", "Quote sent")
+        WON = "won", pgettext_lazy("lead state", "Won")
+        LOST = "lost", pgettext_lazy("lead state", "Lost")
+        UNROUTED = "unrouted", pgettext_lazy("lead state", "No partner found")
 
     class Source(models.TextChoices):
         WEBSITE = "website", _("Website")
@@ -164,7 +165,7 @@ class Lead(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
-    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_at = models.DateTimeField(pgettext_lazy("lead", "accepted on"), null=True, blank=True)
     contacted_at = models.DateTimeField(_("contacted"), null=True, blank=True)
     quoted_at = models.DateTimeField(_("quote sent"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -236,7 +237,7 @@ class LeadOffer(models.Model):
         Partner, on_delete=models.CASCADE, related_name="lead_offers", verbose_name=_("partner")
     )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
-    how = models.CharField(_("how"), max_length=8, choices=How.choices, default=How.ROUTED)
+    how = models.CharField(_("origin of the offer"), max_length=8, choices=How.choices, default=How.ROUTED)
     offered_at = models.DateTimeField(_("offered"))
     expires_at = models.DateTimeField(_("answer by"))
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)

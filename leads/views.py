@@ -39,10 +39,11 @@ class LeadDetailView(PartnerMemberRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         lead = get_object_or_404(selectors.lead_list_for(partner=self.partner), pk=self.kwargs["pk"])
+        next_states = services.PROGRESS.get(lead.state, ())
         return super().get_context_data(
             lead=lead,
-            form=kwargs.pop("form", None) or LeadProgressForm(),
-            next_states=services.PROGRESS.get(lead.state, ()),
+            form=kwargs.pop("form", None) or LeadProgressForm(next_states=next_states),
+            next_states=next_states,
             **kwargs,
         )
 
