@@ -156,8 +156,9 @@ class CriterionCheck(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="checks", verbose_name=_("application")
     )
+    # PROTECT: a criterion that vetted applications stays, made inactive, so that their record stays whole.
     criterion = models.ForeignKey(
-        MembershipCriterion, on_delete=models.CASCADE, related_name="checks", verbose_name=_("criterion")
+        MembershipCriterion, on_delete=models.PROTECT, related_name="checks", verbose_name=_("criterion")
     )
     met = models.BooleanField(_("met"), default=False)
     note = models.CharField(_("note"), max_length=500, blank=True, validators=[validate_multiline])

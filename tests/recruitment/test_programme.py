@@ -10,7 +10,7 @@ def test_the_page_describes_the_tenants_programme_and_nothing_of_another(
 ):
     RevenueEntryFactory(partner=world.a.partner, amount="98765.43")
     client = client_for(world.a.tenant)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("recruitment:programme"))
     assert response.status_code == 200
     page = response.content.decode()

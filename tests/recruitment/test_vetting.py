@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.db.models import ProtectedError
 from django_scopes import scopes_disabled
 
 from partnerportal.models import Invitation, Membership, Partner
@@ -27,6 +28,9 @@ def test_the_checklist_records_who_ticked_what(world, a, application):
         assert tick(application, a.criteria[:1], world.a.manager) == []  # unchanged: nothing written
         (check,) = CriterionCheck.objects.filter(application=application)
     assert (check.met, check.note, check.checked_by) == (True, "note commitment", world.a.manager)
+    # A criterion that vetted an application is kept (made inactive), not deleted with its record.
+    with scopes_disabled(), pytest.raises(ProtectedError):
+        a.criteria[0].delete()
 
 
 def test_another_tenants_criterion_is_refused(world, setups, application):
