@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from partnerportal.history import tenant_history
@@ -62,9 +63,10 @@ class Application(models.Model):
     """What an applicant told us besides its company (its ``partner``), and the decision taken on it."""
 
     class State(models.TextChoices):
-        PENDING = "pending", _("To vet")
-        ACCEPTED = "accepted", _("Accepted")
-        REFUSED = "refused", _("Refused")
+        # In their own context: other apps' "Accepted" and "Refused" agree with other French nouns.
+        PENDING = "pending", pgettext_lazy("application state", "To vet")
+        ACCEPTED = "accepted", pgettext_lazy("application state", "Accepted")
+        REFUSED = "refused", pgettext_lazy("application state", "Refused")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("tenant"))
     partner = models.OneToOneField(
