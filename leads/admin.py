@@ -129,13 +129,8 @@ class LeadAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Route the selected leads now"))
     def route_selected(self, request, queryset):
-        ids = list(
-            queryset.filter(state__in=[Lead.State.NEW, Lead.State.UNROUTED]).values_list("pk", flat=True)
-        )
-        Lead.objects.filter(pk__in=ids, state=Lead.State.UNROUTED).update(
-            state=Lead.State.NEW, unrouted_notified_at=None
-        )
-        result = services.leads_route(tenant=request.tenant, lead_ids=ids)
+        ids = list(queryset.values_list("pk", flat=True))
+        result = services.leads_route_now(tenant=request.tenant, lead_ids=ids)
         self.message_user(
             request,
             _("%(offered)d offered, %(expired)d without a partner.")

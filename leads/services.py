@@ -7,6 +7,7 @@ the partner of each new offer, the tenant's managers for each lead that found no
 """
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -153,8 +154,9 @@ def leads_route(
             LeadOffer.objects.filter(lead__in=leads, state=LeadOffer.State.OPEN).update(
                 state=LeadOffer.State.LAPSED, answered_at=now
             )
+            lapsed = Counter(lead.partner_id for lead in leads)
             for candidate in pool:  # the lapsed leads no longer count as held
-                candidate.held -= sum(1 for lead in leads if lead.partner_id == candidate.partner_id)
+                candidate.held -= lapsed[candidate.partner_id]
             offers, unrouted = _route(tenant=tenant, leads=leads, now=now, pool=pool)
             result.reassigned += len(offers)
             result.expired += len(unrouted)
@@ -178,6 +180,16 @@ def leads_route(
             _queue_offer_emails(tenant.pk, [o.pk for o in offers])
             _queue_unrouted_emails(tenant.pk, [lead.pk for lead in unrouted])
     return result
+
+
+def leads_route_now(*, tenant: Tenant, lead_ids: list[int]) -> RouteResult:
+    """A manager's "route now": the chosen new leads, and the unrouted ones given another chance (a
+    partner may have reached the tier or declared the zone since), go through the routing pass at once.
+    Leads offered or worked are left alone; their managers' "no partner" e-mail may go again."""
+    Lead.objects.filter(tenant=tenant, pk__in=lead_ids, state=Lead.State.UNROUTED).update(
+        state=Lead.State.NEW, unrouted_notified_at=None
+    )
+    return leads_route(tenant=tenant, lead_ids=list(lead_ids))
 
 
 def _locked(lead: Lead) -> Lead:

@@ -9,7 +9,7 @@ from django_celery_beat.models import PeriodicTask
 from leads.models import Lead, LeadOffer
 from partnerportal.tenancy import tenant_scope
 
-from .factories import LeadFactory, ProductLineFactory
+from .factories import LeadFactory, ProductLineFactory, new_partner
 
 
 def test_a_manager_adds_a_lead_its_place_from_the_postal_code(world, prog, client_for):
@@ -62,10 +62,14 @@ def test_assign_route_now_and_conversion(world, prog, client_for):
             expires_at=won.created_at,
         )
     client = client_for(tenant, world.a.manager)
-    # Route now: nobody covers Marseille, it stays without a partner.
+    # Route now: a Business partner has opened in Marseille since the lead found nobody.
+    marseille = new_partner(
+        tenant, tier=prog.tiers["business"], postal_code="13002", partner_type=world.a.partner_type
+    )
     changelist = reverse("admin:leads_lead_changelist")
     client.post(changelist, {"action": "route_selected", "_selected_action": [lead.pk]})
-    assert Lead.objects.with_scopes_disabled().get(pk=lead.pk).state == Lead.State.UNROUTED
+    lead = Lead.objects.with_scopes_disabled().get(pk=lead.pk)
+    assert (lead.state, lead.partner_id) == (Lead.State.OFFERED, marseille.pk)
     url = reverse("admin:leads_lead_assign", args=[lead.pk])
     assert client.post(url, {"partner": world.b.partner.pk}).status_code == 400  # another tenant's
     assert client.post(url, {"partner": world.a.other_partner.pk}).status_code == 302
