@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import (
     BooleanField,
     Case,
+    DateField,
     Exists,
     F,
     IntegerField,
@@ -14,6 +15,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -39,7 +41,17 @@ from .models import (
 
 
 def programme_get(*, tenant: Tenant) -> ExpertProgramme | None:
-    return ExpertProgramme.objects.filter(tenant=tenant).select_related("min_tier", "charter_duty").first()
+    """The tenant's programme, with its minimum tier and the entry tier's rank and name (``entry_rank``,
+    ``entry_name``: where a partner never assessed stands) read along."""
+    entry = Tier.objects.filter(tenant=OuterRef("tenant")).order_by("rank")
+    return (
+        ExpertProgramme.objects.filter(tenant=tenant)
+        .select_related("min_tier", "charter_duty")
+        .annotate(
+            entry_rank=Subquery(entry.values("rank")[:1]), entry_name=Subquery(entry.values("name")[:1])
+        )
+        .first()
+    )
 
 
 def current_tier(*, partner: Partner) -> Tier | None:
@@ -74,7 +86,32 @@ def speciality_list(*, tenant: Tenant) -> QuerySet[Speciality]:
 
 
 def expert_get(*, partner: Partner) -> Expert | None:
-    return Expert.objects.filter(partner=partner).prefetch_related("zones").first()
+    """The partner's expert record with its zone, and its current tier in the same query (``tier_of``)."""
+    return (
+        Expert.objects.filter(partner=partner)
+        .select_related("partner__current_tier__tier")
+        .prefetch_related("zones")
+        .first()
+    )
+
+
+def partner_tier(
+    *, programme: ExpertProgramme, partner: Partner, expert: Expert | None = None
+) -> Tier | None:
+    """The partner's current tier: the one ``expert_get`` read along (no query), else its PartnerTier row;
+    without a row, the entry tier as ``programme_get`` read it (an unsaved Tier with its rank and name)."""
+    if expert is not None:
+        try:
+            return expert.partner.current_tier.tier
+        except PartnerTier.DoesNotExist:
+            row = None
+    else:
+        row = PartnerTier.objects.filter(partner=partner).select_related("tier").first()
+    if row is not None:
+        return row.tier
+    if getattr(programme, "entry_rank", None) is None:
+        return current_tier(partner=partner)
+    return Tier(tenant_id=programme.tenant_id, rank=programme.entry_rank, name=programme.entry_name)
 
 
 # --- the checklist ---------------------------------------------------------------------------------------
@@ -88,17 +125,59 @@ class Requirement:
     missing: str = ""  # what is missing, for the partner
 
 
-def _duties_missing(partner: Partner, duties: list[Duty], today: dt.date) -> list[Duty]:
-    """The duties of ``duties`` without a current fulfilment done (approved or waived): a once-only duty's,
-    or one of a period that has not ended."""
-    if not duties:
-        return []
-    done = set(
-        DutyFulfilment.objects.filter(partner=partner, duty__in=duties, state__in=DONE_STATES)
-        .filter(Q(period_end__isnull=True) | Q(period_end__gte=today))
-        .values_list("duty_id", flat=True)
+@dataclass(frozen=True)
+class Facts:
+    """What the checklist reads about a partner once for all specialities: its tier and its required duties."""
+
+    tier: Tier | None
+    offers_missing: list[str]
+    training_missing: list[str]
+    charter: str | None  # the charter duty's title, None when not required
+    charter_done: bool
+
+
+def _done_duty(partner: Partner, today: dt.date):
+    """A current fulfilment done (approved or waived): a once-only duty's, or one of a period not ended."""
+    return Exists(
+        DutyFulfilment.objects.filter(partner=partner, duty=OuterRef("pk"), state__in=DONE_STATES).filter(
+            Q(period_end__isnull=True) | Q(period_end__gte=today)
+        )
     )
-    return [duty for duty in duties if duty.pk not in done]
+
+
+def facts_for(
+    *, programme: ExpertProgramme, partner: Partner, today: dt.date, expert: Expert | None = None
+) -> Facts:
+    """One query for the required duties (their role and whether the partner did them); the tier from
+    ``partner_tier`` (no query more with an expert from ``expert_get``)."""
+    offers = ExpertProgramme.offer_duties.through.objects.filter(
+        expertprogramme=programme, duty=OuterRef("pk")
+    )
+    trainings = ExpertProgramme.training_duties.through.objects.filter(
+        expertprogramme=programme, duty=OuterRef("pk")
+    )
+    rows = list(
+        Duty.objects.annotate(
+            is_offer=Exists(offers), is_training=Exists(trainings), done=_done_duty(partner, today)
+        )
+        .filter(Q(is_offer=True) | Q(is_training=True) | Q(pk=programme.charter_duty_id or 0))
+        .order_by("position", "pk")
+        .values("pk", "title", "is_offer", "is_training", "done")
+    )
+    charter = next((row for row in rows if row["pk"] == programme.charter_duty_id), None)
+    return Facts(
+        tier=partner_tier(programme=programme, partner=partner, expert=expert),
+        offers_missing=[row["title"] for row in rows if row["is_offer"] and not row["done"]],
+        training_missing=[row["title"] for row in rows if row["is_training"] and not row["done"]],
+        charter=charter["title"] if charter else None,
+        charter_done=bool(charter and charter["done"]),
+    )
+
+
+def validity_start(programme: ExpertProgramme, now: dt.datetime) -> dt.datetime:
+    """The earliest pass that still certifies now: ``validity_months`` back, to the day."""
+    start = certification_expiry(timezone.localdate(now), -programme.validity_months)
+    return timezone.make_aware(dt.datetime.combine(start, dt.time.min))
 
 
 def passed_attempt(*, partner: Partner, speciality: Speciality, since: dt.datetime) -> Attempt | None:
@@ -112,19 +191,35 @@ def passed_attempt(*, partner: Partner, speciality: Speciality, since: dt.dateti
     )
 
 
-def validity_start(programme: ExpertProgramme, now: dt.datetime) -> dt.datetime:
-    """The earliest pass that still certifies now: ``validity_months`` back, to the day."""
-    start = certification_expiry(timezone.localdate(now), -programme.validity_months)
-    return timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+def speciality_rows(
+    *, tenant: Tenant, partner: Partner, expert: Expert | None, since: dt.datetime
+) -> QuerySet[Speciality]:
+    """The open specialities in the seed's order, each with its test (``test``, or a missing relation), the
+    partner's application (``applied``, ``expires_on``) and whether someone of the partner passed its test
+    since ``since`` (``passed``): one query."""
+    applications = ExpertSpeciality.objects.filter(expert=expert, speciality=OuterRef("pk"))
+    return (
+        speciality_list(tenant=tenant)
+        .select_related("test")
+        .annotate(
+            applied=Exists(applications) if expert is not None else Value(False),
+            expires_on=Subquery(applications.values("expires_on")[:1])
+            if expert is not None
+            else Value(None, output_field=DateField()),
+            passed=Exists(
+                Attempt.objects.filter(
+                    partner=partner, test__speciality=OuterRef("pk"), passed=True, submitted_at__gte=since
+                )
+            ),
+        )
+    )
 
 
-def checklist(
-    *, programme: ExpertProgramme, partner: Partner, expert: Expert | None, speciality: Speciality, now=None
+def checklist_of(
+    *, programme: ExpertProgramme, facts: Facts, expert: Expert | None, speciality: Speciality
 ) -> list[Requirement]:
-    """The seed's conditions of listing ("Référencement"), each from the portal's data, in the seed's order."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    tier = current_tier(partner=partner)
+    """The seed's conditions of listing ("Référencement"), in its order, for a row of ``speciality_rows``."""
+    tier = facts.tier
     rows = [
         Requirement(
             "tier",
@@ -133,17 +228,16 @@ def checklist(
             _("Your tier is %(tier)s.") % {"tier": tier.name if tier else "—"},
         )
     ]
-    for code, label, duties in (
-        ("offers", _("Be certified on the vendor's offers"), list(programme.offer_duties.all())),
-        ("training", _("Attend the certification training"), list(programme.training_duties.all())),
+    for code, label, missing in (
+        ("offers", _("Be certified on the vendor's offers"), facts.offers_missing),
+        ("training", _("Attend the certification training"), facts.training_missing),
     ):
-        missing = _duties_missing(partner, duties, today)
         rows.append(
             Requirement(
                 code,
                 label,
                 not missing,
-                _("Still to do in My duties: %(duties)s.") % {"duties": ", ".join(d.title for d in missing)},
+                _("Still to do in My duties: %(duties)s.") % {"duties": ", ".join(missing)},
             )
         )
     grid_ok = expert is not None and expert.price_grid_version == programme.price_grid_version
@@ -159,27 +253,38 @@ def checklist(
             _("Choose at least one département and your guaranteed time in hours."),
         )
     )
-    if programme.charter_duty_id:
-        missing = _duties_missing(partner, [programme.charter_duty], today)
+    if facts.charter is not None:
         rows.append(
             Requirement(
                 "charter",
                 _("Sign the Experts Zen charter"),
-                not missing,
-                _("Send the signed charter in My duties: %(duty)s.") % {"duty": programme.charter_duty.title},
+                facts.charter_done,
+                _("Send the signed charter in My duties: %(duty)s.") % {"duty": facts.charter},
             )
         )
-    test = CertificationTest.objects.filter(speciality=speciality, is_active=True).first()
-    attempt = passed_attempt(partner=partner, speciality=speciality, since=validity_start(programme, now))
+    test = getattr(speciality, "test", None)
+    open_test = test is not None and test.is_active
     rows.append(
         Requirement(
             "test",
             _("Pass the certification test"),
-            attempt is not None,
-            _("Not passed yet.") if test is not None else _("The test is not open yet."),
+            speciality.passed,
+            _("Not passed yet.") if open_test else _("The test is not open yet."),
         )
     )
     return rows
+
+
+def checklist(
+    *, programme: ExpertProgramme, partner: Partner, expert: Expert | None, speciality: Speciality, now=None
+) -> list[Requirement]:
+    """One speciality's checklist (``checklist_of`` with its own reads)."""
+    now = now or timezone.now()
+    facts = facts_for(programme=programme, partner=partner, today=timezone.localdate(now))
+    row = speciality_rows(
+        tenant=partner.tenant, partner=partner, expert=expert, since=validity_start(programme, now)
+    ).get(pk=speciality.pk)
+    return checklist_of(programme=programme, facts=facts, expert=expert, speciality=row)
 
 
 # --- the test --------------------------------------------------------------------------------------------

@@ -62,25 +62,33 @@ class ExpertProfileView(PartnerMemberRequiredMixin, TemplateView):
         context = {"programme": programme, "expert": expert, **kwargs}
         if programme is None:
             return super().get_context_data(**context)
-        applications = {}
-        if expert is not None:
-            applications = {a.speciality_id: a for a in expert.specialities.all()}
-        tests = {t.speciality_id: t for t in selectors.test_list(tenant=tenant)}
+        # A fixed number of queries whatever the specialities: the facts once, the specialities in one.
+        now = timezone.now()
         today = tenant.today()
+        facts = selectors.facts_for(
+            programme=programme,
+            partner=partner,
+            today=today,
+            expert=expert,
+        )
         specialities = []
-        for speciality in selectors.speciality_list(tenant=tenant):
-            application = applications.get(speciality.pk)
+        for row in selectors.speciality_rows(
+            tenant=tenant, partner=partner, expert=expert, since=selectors.validity_start(programme, now)
+        ):
+            test = getattr(row, "test", None)
+            certified = row.expires_on is not None and row.expires_on >= today
             specialities.append(
                 {
-                    "speciality": speciality,
-                    "application": application,
-                    "certified": application is not None and application.is_certified(today),
-                    "checklist": selectors.checklist(
-                        programme=programme, partner=partner, expert=expert, speciality=speciality
+                    "speciality": row,
+                    "applied": row.applied,
+                    "expires_on": row.expires_on,
+                    "certified": certified,
+                    "checklist": selectors.checklist_of(
+                        programme=programme, facts=facts, expert=expert, speciality=row
                     )
-                    if application is not None
+                    if row.applied and not certified
                     else None,
-                    "test": tests.get(speciality.pk),
+                    "test": test if test is not None and test.is_active else None,
                 }
             )
         context.update(

@@ -41,6 +41,9 @@ def pages_of(user: User) -> list[str]:
             "documents:document-list",
             "partnerportal:team",
             "partnerportal:company",
+            "experts:directory",
+            "experts:profile",
+            "experts:assignment-list",
         )
     ]
     pages.append(reverse("tiers:status") + "?extra=1500")
