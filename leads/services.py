@@ -210,6 +210,12 @@ def lead_accept(*, lead: Lead, partner: Partner, now: dt.datetime | None = None)
         raise LeadError(_("This lead is no longer offered to you."))
     if offer.expires_at <= now:
         raise LeadError(_("The time to accept this lead is over: it goes to another partner."))
+    # A routed offer needs the lead benefit still: a partner graded below its tier since the offer (or
+    # that stopped taking leads) lets it lapse to the next. A manager's own choice stands.
+    if offer.how == LeadOffer.How.ROUTED:
+        eligible, _benefit = routing.eligible_partners(tenant=lead.tenant)
+        if not eligible.filter(pk=partner.pk).exists():
+            raise LeadError(_("Your tier no longer gives leads: this one will go to another partner."))
     offer.state, offer.answered_at = LeadOffer.State.ACCEPTED, now
     offer.save(update_fields=["state", "answered_at"])
     lead.state, lead.accepted_at = Lead.State.ACCEPTED, now

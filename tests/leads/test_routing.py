@@ -14,7 +14,7 @@ from leads.models import Lead, LeadOffer
 from partnerportal.models import Partner
 from partnerportal.tenancy import tenant_scope
 
-from .factories import LeadFactory, ProductLineFactory, cover, new_partner, offers_of
+from .factories import LeadFactory, ProductLineFactory, cover, new_partner, offers_of, place
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -265,3 +265,16 @@ def test_two_routing_passes_at_once_offer_each_lead_once(world, programmes):
     with scopes_disabled():
         for lead in leads:
             assert LeadOffer.objects.filter(lead=lead).count() == 1
+
+
+def test_a_partner_graded_below_the_benefit_since_the_offer_cannot_accept_it(a, prog):
+    lead = LeadFactory(tenant=a.tenant, postal_code="35000")
+    route(a)
+    place(a.partner, tier=prog.tiers["access"], postal_code="35000")
+    with pytest.raises(services.LeadError):
+        services.lead_accept(lead=lead, partner=a.partner, now=T0)
+    # A manager's choice stands, whatever the tier.
+    services.lead_assign(lead=lead, partner=a.other_partner, by=a.manager, now=T0)
+    place(a.other_partner, tier=prog.tiers["access"], postal_code="44000")
+    services.lead_accept(lead=lead, partner=a.other_partner, now=T0)
+    assert reload(lead).state == Lead.State.ACCEPTED
