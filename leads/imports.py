@@ -26,7 +26,15 @@ from partnerportal.models import Tenant
 from partnerportal.validators import validate_single_line
 
 # The revenue import's reading helpers: the same rules for every file the back-office takes.
-from tiers.imports import UNDECODABLE, _CountingReader, _encoding, _TooLarge, parse_amount, shown
+from tiers.imports import (
+    FORMULA_PREFIXES,
+    UNDECODABLE,
+    _CountingReader,
+    _encoding,
+    _TooLarge,
+    parse_amount,
+    shown,
+)
 
 from .models import Lead, ProductLine
 
@@ -43,7 +51,6 @@ COLUMNS = (
 )
 OPTIONAL = ("notes",)
 REQUIRED_CELLS = ("customer", "contact_name", "postal_code", "city", "monthly_value", "source")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_LENGTH = {
     "customer": 200,
     "contact_name": 150,
