@@ -305,11 +305,11 @@ class AssignmentAdmin(TenantAdminMixin, admin.ModelAdmin):
         "speciality",
         "where",
         "state",
+        "timeliness",
         "mandated_at",
         "answered_at",
         "intervene_by",
         "done_at",
-        "timeliness",
     ]
     list_filter = ["state", TimelinessFilter, ("speciality", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["expert__partner", "speciality", "tenant"]

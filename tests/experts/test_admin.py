@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from experts.models import Assignment, Question
+from partnerportal.tenancy import tenant_scope
 
 from .factories import make_assignment
 
@@ -92,3 +93,27 @@ def test_a_question_needs_a_right_answer(world, net, manager):
         assert not Question.objects.filter(text="Quel port pour SIP ?").exists()
     response = manager.post(reverse("admin:experts_question_add"), {**data, f"{prefix}-0-is_correct": "on"})
     assert response.status_code == 302
+
+
+def test_the_dashboard_counts_the_open_assignments_needing_an_eye(
+    world, networks, manager, django_assert_max_num_queries
+):
+    from experts.backoffice import assignments_panel
+
+    net = networks["a"]
+    past = timezone.now() - dt.timedelta(hours=60)
+    make_assignment(
+        net,
+        client="Sans réponse",
+        mandated_at=past,
+        respond_by=past + dt.timedelta(hours=48),
+        intervene_by=past + dt.timedelta(hours=4),
+    )
+    make_assignment(net, client="En cours")
+    make_assignment(networks["b"], client="Bravo", mandated_at=past, respond_by=past, intervene_by=past)
+    with django_assert_max_num_queries(1), tenant_scope(world.a.tenant):
+        content = assignments_panel(request=None, tenant=world.a.tenant)
+    card = content.cards[0]
+    assert card.value == "2" and card.tone == "bad" and "1" in card.detail
+    assert "timeliness=late" in card.url
+    assert manager.get(reverse("admin:index")).status_code == 200
