@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from django_scopes import ScopedManager
 
@@ -349,7 +350,7 @@ class Partner(models.Model):
 
     class Status(models.TextChoices):
         APPLICANT = "applicant", _("Applicant")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("partner status", "Active")  # "Actif", not the list's "Actifs"
         SUSPENDED = "suspended", _("Suspended")
         TERMINATED = "terminated", _("Terminated")
 

@@ -5,7 +5,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ["partnerportal", "tiers", "benefits", "obligations", "promos", "documents", "templates"]
+# Every app of the project (a folder with an apps.py), and the project's own templates.
+APPS = sorted(path.name for path in ROOT.iterdir() if (path / "apps.py").exists()) + ["templates"]
 
 
 def templates() -> list[Path]:
