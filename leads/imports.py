@@ -29,9 +29,9 @@ from partnerportal.validators import validate_single_line
 from tiers.imports import (
     FORMULA_PREFIXES,
     UNDECODABLE,
-    _CountingReader,
-    _encoding,
-    _TooLarge,
+    CountingReader,
+    TooLarge,
+    detect_encoding,
     parse_amount,
     shown,
 )
@@ -242,12 +242,12 @@ def leads_import(*, tenant: Tenant, stream, by=None, size: int | None = None) ->
 
 
 def _read(tenant, stream, result: ImportResult, error, limit: int) -> list[dict]:
-    raw = io.BufferedReader(_CountingReader(stream, None, limit), 1 << 16)
+    raw = io.BufferedReader(CountingReader(stream, None, limit), 1 << 16)
     try:
-        codec, encoding = _encoding(raw.peek(1 << 16))
+        codec, encoding = detect_encoding(raw.peek(1 << 16))
         text = io.TextIOWrapper(raw, encoding=codec, errors="surrogateescape", newline="")
         header_line = text.readline()
-    except _TooLarge:
+    except TooLarge:
         error(1, "file_too_large", megabytes=f"{limit / 1_000_000:g}")
         return []
     except UnicodeError:
@@ -275,7 +275,7 @@ def _read(tenant, stream, result: ImportResult, error, limit: int) -> list[dict]
             cells = next(reader)
         except StopIteration:
             break
-        except _TooLarge:
+        except TooLarge:
             error(reader.line_num + 1, "file_too_large", megabytes=f"{limit / 1_000_000:g}")
             break
         except UnicodeError:

@@ -145,11 +145,11 @@ class _Rejected(Exception):
     pass
 
 
-class _TooLarge(Exception):
+class TooLarge(Exception):
     pass
 
 
-class _CountingReader(io.RawIOBase):
+class CountingReader(io.RawIOBase):
     """Wraps a binary file to report how many bytes were read (for a progress bar) and to stop reading past
     ``limit`` bytes, whatever the file says its size is."""
 
@@ -164,7 +164,7 @@ class _CountingReader(io.RawIOBase):
         buffer[: len(data)] = data
         self.count += len(data)
         if self.count > self.limit:
-            raise _TooLarge
+            raise TooLarge
         if self.on_bytes and data:
             self.on_bytes(len(data))
         return len(data)
@@ -332,7 +332,7 @@ def _too_large(line: int, limit: int, error) -> None:
     error(line, "file_too_large", megabytes=f"{limit / 1_000_000:g}")
 
 
-def _encoding(head: bytes) -> tuple[str, str]:
+def detect_encoding(head: bytes) -> tuple[str, str]:
     """The codec of a file from its first bytes, and its name for the reader.
 
     A BOM says it. Without one, UTF-16 shows as a NUL byte beside most characters of the (ASCII) header;
@@ -359,14 +359,14 @@ def _encoding(head: bytes) -> tuple[str, str]:
 
 
 def _stage(tenant, stream, record, result, error, on_bytes, limit) -> None:
-    raw = io.BufferedReader(_CountingReader(stream, on_bytes, limit), 1 << 16)
+    raw = io.BufferedReader(CountingReader(stream, on_bytes, limit), 1 << 16)
     try:
-        codec, encoding = _encoding(raw.peek(1 << 16))
+        codec, encoding = detect_encoding(raw.peek(1 << 16))
         # Undecodable bytes become lone surrogates instead of failing the whole block they are in: the
         # line that holds them is then named exactly.
         text = io.TextIOWrapper(raw, encoding=codec, errors="surrogateescape", newline="")
         header_line = text.readline()
-    except _TooLarge:
+    except TooLarge:
         _too_large(1, limit, error)
         return
     except UnicodeError:  # a UTF-16 file of an odd number of bytes, or the like
@@ -397,7 +397,7 @@ def _stage(tenant, stream, record, result, error, on_bytes, limit) -> None:
             cells = next(reader)
         except StopIteration:
             break
-        except _TooLarge:
+        except TooLarge:
             _too_large(reader.line_num + 1, limit, error)
             break
         except UnicodeError:
