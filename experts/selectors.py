@@ -281,9 +281,15 @@ def checklist(
     """One speciality's checklist (``checklist_of`` with its own reads)."""
     now = now or timezone.now()
     facts = facts_for(programme=programme, partner=partner, today=timezone.localdate(now))
-    row = speciality_rows(
-        tenant=partner.tenant, partner=partner, expert=expert, since=validity_start(programme, now)
-    ).get(pk=speciality.pk)
+    row = (
+        speciality_rows(
+            tenant=partner.tenant, partner=partner, expert=expert, since=validity_start(programme, now)
+        )
+        .filter(pk=speciality.pk)
+        .first()
+    )
+    if row is None:  # closed meanwhile: nothing certifies on it
+        return [Requirement("open", _("This speciality is not open to applications."), False)]
     return checklist_of(programme=programme, facts=facts, expert=expert, speciality=row)
 
 
