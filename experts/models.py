@@ -438,6 +438,8 @@ class Assignment(models.Model):
     )
     refusal_reason = models.TextField(_("reason for refusing"), blank=True, validators=[validate_multiline])
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    # The mandate's e-mail is sent at most once (notifications.assignment_notify claims it first).
+    notified_at = models.DateTimeField(_("expert e-mailed"), null=True, blank=True, editable=False)
 
     objects = ScopedManager(tenant="tenant")
 

@@ -32,6 +32,7 @@ from .models import (
     Speciality,
     certification_expiry,
 )
+from .tasks import notify_mandate
 
 # Draws are unpredictable: a person must not replay a seed to know the order in advance.
 _draw = random.SystemRandom()
@@ -287,7 +288,8 @@ def assignment_mandate(
     description: str = "",
     now: dt.datetime | None = None,
 ) -> Assignment:
-    """Mandate a listed expert certified on ``speciality``; its guaranteed time is copied from its profile."""
+    """Mandate a listed expert certified on ``speciality``; its guaranteed time is copied from its profile.
+    The expert is e-mailed after commit (``tasks.notify_mandate``)."""
     now = now or timezone.now()
     programme = _programme(expert.partner.tenant)
     listed = selectors.directory_list(
@@ -315,6 +317,7 @@ def assignment_mandate(
     )
     assignment.full_clean()
     assignment.save()
+    notify_mandate.delay_on_commit(assignment.tenant_id, assignment.pk)
     return assignment
 
 

@@ -20,6 +20,7 @@ EXPECTED = {
     "documents.tasks.document_issue": (False, False),
     "documents.tasks.documents_for_tier_changes": (True, True),
     "documents.tasks.welcome_packs_issue": (True, True),
+    "experts.tasks.notify_mandate": (True, True),
     "leads.tasks.notify_offers": (True, True),
     "leads.tasks.notify_unrouted": (True, True),
     "leads.tasks.route_leads": (True, True),
