@@ -484,7 +484,8 @@ def test_partner_change_page_shows_the_partners_records(world, programme_a, mana
 
     assert response.status_code == 200
     inlines = {formset.opts.model._meta.model_name for formset in response.context["inline_admin_formsets"]}
-    assert inlines == {"membership", "assessment", "revenueentry", "claim", "dutyfulfilment"}
+    # The core's people, and what each app adds (recruitment: the company's application, if it applied).
+    assert inlines == {"membership", "assessment", "revenueentry", "claim", "dutyfulfilment", "application"}
     revenue = next(
         f
         for f in response.context["inline_admin_formsets"]
