@@ -5,7 +5,8 @@ is on (the default with ``DJANGO_ENV=production``; off in the demo and the tests
 sign in with their password alone). A manager is the platform superuser, any staff user, or anyone with a
 manager membership of the request's tenant; partner users are never affected.
 
-- Not enrolled: every page but allauth's own account pages sends the manager to the TOTP activation page.
+- Not enrolled: every page but allauth's own account pages sends the manager to the TOTP activation page
+  (without asking again, within a few minutes, for the password they signed in with).
 - Enrolled, but this session did not pass a second factor (it was opened before the enrolment, on another
   device, or by ``force_login``): every page but the code prompt and sign-out sends them to the code prompt
   (``mfa_reauthenticate``). Until the code is given, the session reaches nothing: not the recovery codes
@@ -16,7 +17,11 @@ prompt), or when the TOTP device was activated in it: activating takes a code fr
 sending the person who just enrolled to type a second code would add nothing.
 """
 
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.authentication import get_authentication_records
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
@@ -70,6 +75,22 @@ def session_passed_mfa(request) -> bool:
     )
 
 
+def sign_in_confirms_enrolment(request) -> None:
+    """allauth asks for the password again before a TOTP device is activated unless the session
+    "reauthenticated" lately, and a sign-in does not count for it: a manager sent to the enrolment the
+    moment they signed in was asked the password they had just typed. A password (or e-mailed code) given
+    at sign-in within REAUTHENTICATION_TIMEOUT counts as that confirmation; an older session, or one opened
+    by ``force_login``, still gets the prompt."""
+    records = get_authentication_records(request, request.user)
+    if not records:
+        return
+    last = records[-1]
+    fresh = time.time() - last.get("at", 0) < account_settings.REAUTHENTICATION_TIMEOUT
+    if fresh and not last.get("reauthenticated") and last.get("method") in ("password", "code"):
+        last["reauthenticated"] = True
+        request.session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+
+
 def _url_name(request) -> str | None:
     try:
         return resolve(request.path_info).url_name
@@ -104,6 +125,7 @@ class ManagerMFAMiddleware:
         return HttpResponseRedirect(reverse("mfa_reauthenticate") + (f"?{query}" if query else ""))
 
     def _before_enrolment(self, request, url_name):
+        sign_in_confirms_enrolment(request)
         if url_name not in ENROLMENT_URL_NAMES:
             messages.warning(
                 request,

@@ -12,6 +12,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import time_machine
+from allauth.account import app_settings as account_settings
 from allauth.core.internal import ratelimit
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import (
@@ -85,10 +87,7 @@ def test_manager_who_enrols_reaches_the_admin_in_that_session_only(world, client
     other_device, _ = sign_in(world.a.host, manager.email)  # opened before the enrolment
     client, _ = sign_in(world.a.host, manager.email)
     assert client.get(ADMIN_URL)["Location"] == ACTIVATE_URL
-    # allauth asks for the password again before an enrolment; then the activation page.
-    prompt = client.get(ACTIVATE_URL)["Location"]
-    assert prompt.startswith(reverse("account_reauthenticate"))
-    assert client.post(prompt, {"password": PASSWORD})["Location"] == ACTIVATE_URL
+    # The password just typed at sign-in confirms the enrolment: allauth's prompt does not ask it again.
     assert client.get(ACTIVATE_URL).status_code == 200
     secret = client.session[SECRET_SESSION_KEY]
 
@@ -102,6 +101,17 @@ def test_manager_who_enrols_reaches_the_admin_in_that_session_only(world, client
     refused = other_device.get(ADMIN_URL)
     assert refused.status_code == 302
     assert refused["Location"].startswith(CODE_PROMPT_URL)
+
+
+def test_an_older_sign_in_asks_for_the_password_before_the_enrolment(world, mfa_required):
+    client, _ = sign_in(world.a.host, world.a.manager.email)
+    later = time.time() + account_settings.REAUTHENTICATION_TIMEOUT + 1
+
+    with time_machine.travel(later, tick=False):
+        prompt = client.get(ACTIVATE_URL)["Location"]
+        assert prompt.startswith(reverse("account_reauthenticate"))
+        assert client.post(prompt, {"password": PASSWORD})["Location"] == ACTIVATE_URL
+        assert client.get(ACTIVATE_URL).status_code == 200
 
 
 def test_enrolled_manager_with_a_password_only_session_is_refused(world, client_for, mfa_required):
