@@ -337,9 +337,7 @@ CUSTOM = {
     ),
     "leads_lead_import": Case(admin_url("leads_lead_import"), everyone_else(200)),
     "leads_lead_conversion": Case(admin_url("leads_lead_conversion"), everyone_else(200)),
-    "leads_lead_assign": Case(
-        admin_url("leads_lead_assign", a_pk("leads.Lead")), everyone_else(200, 404)
-    ),
+    "leads_lead_assign": Case(admin_url("leads_lead_assign", a_pk("leads.Lead")), everyone_else(200, 404)),
     "recruitment_application_vet": Case(
         admin_url("recruitment_application_vet", a_pk("recruitment.Application")), everyone_else(200, 404)
     ),
