@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from partnerportal.emails import partner_admin_emails, partner_emails
 from partnerportal.history import history_record_update
 from partnerportal.models import Membership, Partner, Tenant
-from tiers.models import PartnerTier
+from tiers.models import PartnerTier, Tier
 
 from .models import (
     OPEN_STATES,
@@ -202,8 +202,8 @@ def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
     Opened: for each duty (a handful), the partners whose current tier it applies to and who have no
     fulfilment for the period containing ``today`` (one select read in chunks, inserts flushed every
     ``BULK_BATCH`` rows). This opens the new periods of recurring duties, the duties of partners whose first
-    assessment kept them at the entry tier (no tier change, so no ``tier_changed``), and duties added to the
-    catalogue. Due ``due_days`` after the later of the partner's tier entry and the period's start (a
+    assessment kept them at the entry tier (no tier change, so no ``tier_changed``), the entry tier's duties
+    of active partners never assessed (from the day they joined), and duties added to the catalogue. Due ``due_days`` after the later of the partner's tier entry and the period's start (a
     period's due date does not move because it was opened late), never after the period's end; for a
     once-only duty entered more than a month ago (a duty new to the catalogue), after today, so that nobody
     is overdue the day a duty is created. A plan or forecast duty whose plan or forecast was saved ahead
@@ -214,6 +214,9 @@ def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
             tenant=tenant, period_end__lt=today, state__in=OPEN_STATES
         ).update(state=FulfilmentState.EXPIRED)
         opened = 0
+        entry_tier_id = (
+            Tier.objects.filter(tenant=tenant).order_by("rank").values_list("pk", flat=True).first()
+        )
         for rule in duty_rules(tenant=tenant):
             duty = rule.duty
             period, end = duty.period_for(today)
@@ -226,8 +229,23 @@ def duty_periods_roll(*, tenant: Tenant, today: dt.date) -> dict[str, int]:
                 partners = partners.filter(partner__partner_type_id__in=rule.type_ids)
             if rule.plan_ids:
                 partners = partners.filter(partner__operator_plan_id__in=rule.plan_ids)
+            sources = [partners.values_list("partner_id", "since")]
+            if entry_tier_id in rule.tier_ids:
+                # Active partners never assessed are at the entry tier since they joined (an applicant
+                # accepted, a partner added between two evaluations): their entry duties open now, not at
+                # their first evaluation.
+                unassessed = Partner.objects.filter(
+                    tenant=tenant, status=Partner.Status.ACTIVE, current_tier__isnull=True
+                ).exclude(
+                    Exists(DutyFulfilment.objects.filter(partner_id=OuterRef("pk"), duty=duty, period=period))
+                )
+                if rule.type_ids:
+                    unassessed = unassessed.filter(partner_type_id__in=rule.type_ids)
+                if rule.plan_ids:
+                    unassessed = unassessed.filter(operator_plan_id__in=rule.plan_ids)
+                sources.append(unassessed.values_list("pk", "date_joined"))
             rows = []
-            for pk, since in partners.values_list("partner_id", "since").iterator(chunk_size=BULK_BATCH):
+            for pk, since in (row for source in sources for row in source.iterator(chunk_size=BULK_BATCH)):
                 entry = max(since, period)
                 if duty.recurrence == Recurrence.ONCE and entry < today - dt.timedelta(days=LATE_ENTRY_DAYS):
                     entry = today

@@ -9,8 +9,10 @@ from django_scopes import scopes_disabled
 
 from obligations import tasks
 from obligations.models import DutyFulfilment, FulfilmentState
+from partnerportal.models import Partner
 from tests.obligations.factories import DutyFactory, DutyFulfilmentFactory
 from tests.obligations.helpers import reload
+from tests.partnerportal.factories import PartnerFactory
 from tests.tiers.factories import add_revenue
 from tests.tiers.helpers import JULY_2026, evaluate
 
@@ -88,3 +90,27 @@ def test_decision_emails_are_sent_once(world):
     f = DutyFulfilmentFactory(partner=world.a.partner, state=FulfilmentState.APPROVED)
     assert tasks.notify_decisions(world.a.tenant.pk, [f.pk]) == 1
     assert tasks.notify_decisions(world.a.tenant.pk, [f.pk]) == 0
+
+
+def test_the_roll_opens_the_entry_duties_of_active_partners_never_assessed(programmes, world):
+    """An applicant accepted, or a partner added between two evaluations, is at the entry tier from the day
+    it joined: its entry duties open at the next daily roll, not at its first evaluation."""
+    tenant, tiers = world.a.tenant, programmes["a"].tiers
+    charter = DutyFactory(tenant=tenant, code="charte", tiers=list(tiers.values()), due_days=30)
+    DutyFactory(tenant=tenant, code="events", tiers=[tiers["business"], tiers["premium"]])
+    joined = TODAY - dt.timedelta(days=3)
+    new, applicant, suspended = (
+        PartnerFactory(tenant=tenant, partner_type=world.a.partner_type, date_joined=joined, status=status)
+        for status in (Partner.Status.ACTIVE, Partner.Status.APPLICANT, Partner.Status.SUSPENDED)
+    )
+
+    tasks.duties_daily()
+
+    with scopes_disabled():
+        opened = DutyFulfilment.objects.filter(partner__in=[new, applicant, suspended])
+        assert [(f.partner_id, f.duty_id) for f in opened] == [(new.pk, charter.pk)]
+        assert opened.get().due_date == joined + dt.timedelta(days=30)
+        count = DutyFulfilment.objects.count()
+    tasks.duties_daily()
+    with scopes_disabled():
+        assert DutyFulfilment.objects.count() == count
