@@ -59,6 +59,12 @@ def is_tenant_manager(request) -> bool:
     return membership is not None and membership.is_manager
 
 
+def tenant_user_choices(field, tenant):
+    """The people a user foreign key may name in a tenant (users are global): its managers for a partner's
+    channel manager, anyone with a membership otherwise. The change form and the list filter offer these."""
+    return tenant_managers(tenant) if field.name == "channel_manager" else tenant_users(tenant)
+
+
 class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
     """A foreign key's filter offering the tenant's rows of the related model (its partner types, plans,
     tiers, duties, managers), as the change form does.
@@ -73,7 +79,7 @@ class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
         if related is get_user_model():
             if tenant is None:
                 return super().field_choices(field, request, model_admin)
-            queryset = tenant_managers(tenant) if field.name == "channel_manager" else tenant_users(tenant)
+            queryset = tenant_user_choices(field, tenant)
         elif tenant is not None and any(f.name == "tenant" for f in related._meta.concrete_fields):
             queryset = related._default_manager.filter(tenant=tenant)
         else:
@@ -261,10 +267,7 @@ class TenantAdminMixin(RefuseBadInputMixin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is get_user_model() and not request.user.is_superuser:
-            if db_field.name == "channel_manager":
-                kwargs["queryset"] = tenant_managers(request.tenant)
-            else:
-                kwargs["queryset"] = tenant_users(request.tenant)
+            kwargs["queryset"] = tenant_user_choices(db_field, request.tenant)
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         widget = getattr(formfield, "widget", None)
         if isinstance(widget, ForeignKeyRawIdWidget) and not isinstance(widget, TenantRawIdWidget):
