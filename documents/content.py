@@ -11,23 +11,18 @@ from dataclasses import dataclass, field
 
 import segno
 from django.apps import apps
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import pgettext_lazy
 
 from partnerportal.models import Partner, Tenant
 from partnerportal.pdf import css_colour
+from partnerportal.tenancy import tenant_url
 from tiers.calendar import next_evaluation_date
 from tiers.models import Tier
 from tiers.selectors import tier_on
 
 from .models import Contact, Document
-
-
-def tenant_url(tenant: Tenant, path: str) -> str:
-    """An absolute URL on the tenant's primary host (``settings.PORTAL_URL``: ``https://{host}`` in production)."""
-    return settings.PORTAL_URL.format(host=tenant.primary_host).rstrip("/") + path
 
 
 def brand_colours(tenant: Tenant, tier: Tier | None, tiers: Iterable[Tier] = ()) -> dict:

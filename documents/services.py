@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from partnerportal.emails import partner_admin_emails, partner_emails
 from partnerportal.models import Partner, Tenant
 from partnerportal.pdf import PdfSource, logo_asset, render_pdfs, render_source
-from partnerportal.tenancy import tenant_scope
+from partnerportal.tenancy import tenant_scope, tenant_url
 from tiers.calendar import latest_due_date, next_evaluation_date
 from tiers.models import PartnerTier, Tier
 from tiers.selectors import evaluation_is_applied, tier_on
@@ -238,7 +238,7 @@ def documents_notify(*, documents: list[Document]) -> int:
     for tenant_id, of_tenant in by_tenant.items():
         with tenant_scope(tenant_id):
             admins = partner_admin_emails(partner_ids={d.partner_id for d in of_tenant})
-            documents_url = content.tenant_url(of_tenant[0].tenant, "/documents/")
+            documents_url = tenant_url(of_tenant[0].tenant, "/documents/")
             messages += [
                 message
                 for document in of_tenant

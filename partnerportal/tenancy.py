@@ -2,6 +2,7 @@
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django_scopes import get_scope, scope
@@ -39,6 +40,12 @@ def current_tenant_id() -> int | None:
     """The tenant id of the open scope, or None when no tenant scope is open."""
     state = get_scope()
     return state.get("tenant") if state.get("_enabled", True) else None
+
+
+def tenant_url(tenant: Tenant, path: str) -> str:
+    """An absolute URL on the tenant's primary host (``settings.PORTAL_URL``: ``https://{host}`` in production),
+    for e-mails and documents, which have no request to build it from."""
+    return settings.PORTAL_URL.format(host=tenant.primary_host).rstrip("/") + path
 
 
 def tenant_users(tenant: Tenant) -> QuerySet:

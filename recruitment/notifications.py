@@ -1,21 +1,16 @@
 """The recruitment app's e-mails: to the managers when an application comes in, to the applicant when it is
 refused (an accepted applicant gets the portal's invitation instead). Sent by tasks, after commit, once."""
 
-from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from partnerportal.emails import Recipient, partner_emails
-from partnerportal.models import Membership, Tenant
+from partnerportal.models import Membership
+from partnerportal.tenancy import tenant_url
 
 from .models import Application
-
-
-def tenant_url(tenant: Tenant, path: str) -> str:
-    """An absolute URL on the tenant's primary host (``settings.PORTAL_URL``: ``https://{host}`` in production)."""
-    return settings.PORTAL_URL.format(host=tenant.primary_host).rstrip("/") + path
 
 
 def _claim(application_id: int, guard: str, **state) -> Application | None:

@@ -140,13 +140,6 @@ def _programme_read(*, tenant: Tenant) -> Programme:
     )
 
 
-def application_list(*, tenant: Tenant) -> QuerySet[Application]:
-    """The tenant's applications, those to vet first (oldest first), then the decided ones, latest first."""
-    return Application.objects.filter(tenant=tenant).select_related(
-        "partner", "partner__partner_type", "partner__operator_plan", "decided_by"
-    )
-
-
 @dataclass
 class ChecklistLine:
     criterion: MembershipCriterion

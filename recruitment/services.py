@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from partnerportal.formatting import date_format
 from partnerportal.models import Membership, OperatorPlan, Partner, PartnerType, Tenant, User
 from partnerportal.services import invitation_create
+from partnerportal.tenancy import tenant_url
 
 from .models import Application, CriterionCheck, MembershipCriterion
-from .notifications import tenant_url
 from .selectors import application_checklist, entry_tier
 from .signals import application_refused, application_submitted
 
@@ -178,7 +178,11 @@ def application_accept(*, application: Application, by: User, external_ref: str 
     cannot be invited; nothing is written then.
     """
     locked = _locked_pending(application)
-    unmet = [line.criterion.title for line in application_checklist(application=locked) if not line.met]
+    unmet = [
+        line.criterion.title
+        for line in application_checklist(application=locked)
+        if line.criterion.is_active and not line.met  # a criterion made inactive since no longer counts
+    ]
     if unmet:
         raise ApplicationError(
             _("Tick every criterion as met before accepting; not yet: %(criteria)s.")

@@ -49,6 +49,21 @@ def test_accepting_needs_every_criterion_met(world, a, application):
     assert application.partner.status == Partner.Status.APPLICANT
 
 
+def test_a_criterion_made_inactive_no_longer_holds_an_acceptance(world, a, application):
+    """Ticked "not met", then retired by a manager: the page no longer asks for it, nor does the service."""
+    with scopes_disabled():
+        tick(application, a.criteria[1:], world.a.manager)
+        tick(application, a.criteria[:1], world.a.manager, met=False)
+        retired = a.criteria[0]
+        retired.is_active = False
+        retired.save()
+
+        services.application_accept(application=application, by=world.a.manager)
+
+        application.refresh_from_db()
+    assert application.state == Application.State.ACCEPTED
+
+
 def test_accepting_activates_the_partner_at_the_entry_tier_and_invites_its_contact(
     world, a, application, django_capture_on_commit_callbacks
 ):
