@@ -21,7 +21,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 
-from partnerportal.geography import BY_CODE, departement_of_postal_code
+from partnerportal.geography import BY_CODE, departement_of_postal_code, postal_code_normalised
 from partnerportal.models import Tenant
 from partnerportal.validators import validate_single_line
 
@@ -149,6 +149,7 @@ def _check(values: dict, lines: dict[str, ProductLine]) -> tuple[dict | None, li
         except ValidationError:
             problems.append(("bad_email", {"value": shown(email)}))
     if "postal_code" in clean:
+        clean["postal_code"] = postal_code_normalised(clean["postal_code"])
         code = departement_of_postal_code(clean["postal_code"])
         if code is None:
             problems.append(("bad_postal_code", {"value": shown(clean["postal_code"])}))

@@ -124,11 +124,11 @@ def candidates(*, tenant: Tenant) -> list[Candidate]:
     ):
         candidate = found[partner_id]
         candidate.departements.update(c for c in departements or [] if c in BY_CODE)
-        for region in regions or []:
-            candidate.departements.update(departements_of(region))
+        # A declared région is second best (rule 2), never a département of its own.
+        candidate.regions.update(r for r in regions or [] if departements_of(r))
         candidate.product_line_ids = coverage_lines[partner_id]
     for candidate in found.values():
-        candidate.regions = {BY_CODE[c].region for c in candidate.departements}
+        candidate.regions |= {BY_CODE[c].region for c in candidate.departements}
     for partner_id, won, lost, held in (
         Lead.objects.filter(partner_id__in=ids)
         .values("partner_id")

@@ -325,8 +325,9 @@ def lead_assign(*, lead: Lead, partner: Partner, by, now: dt.datetime | None = N
         expires_at=now + accept_delay(),
         assigned_by=by,
     )
-    lead.state, lead.partner, lead.unrouted_at, lead.accepted_at = Lead.State.OFFERED, partner, None, None
-    lead.save(update_fields=["state", "partner", "unrouted_at", "accepted_at"])
+    lead.state, lead.partner, lead.unrouted_at = Lead.State.OFFERED, partner, None
+    lead.accepted_at = lead.contacted_at = lead.quoted_at = None  # the previous partner's follow-up
+    lead.save(update_fields=["state", "partner", "unrouted_at", "accepted_at", "contacted_at", "quoted_at"])
     _queue_offer_emails(lead.tenant_id, [offer.pk])
     return offer
 

@@ -155,6 +155,11 @@ def departements_of(region: str) -> tuple[str, ...]:
     return tuple(d.code for d in DEPARTEMENTS if d.region == region)
 
 
+def postal_code_normalised(postal_code: str) -> str:
+    """A postal code as stored: "35 000" and " 35000" are 35000."""
+    return (postal_code or "").strip().replace(" ", "")
+
+
 def departement_of_postal_code(postal_code: str) -> str | None:
     """The département of a French postal code, or None when it names none.
 
@@ -162,7 +167,7 @@ def departement_of_postal_code(postal_code: str) -> str | None:
     200xx–201xx are Corse-du-Sud, 202xx–206xx Haute-Corse. Monaco (980xx) and the overseas collectivities
     (975, 977, 978, 98x) are no département.
     """
-    code = (postal_code or "").strip().replace(" ", "")
+    code = postal_code_normalised(postal_code)
     if len(code) != 5 or not code.isascii() or not code.isdigit():
         return None
     if code.startswith("97"):

@@ -32,7 +32,7 @@ def run(setup, text: str, encoding="utf-8", **kwargs):
 
 def test_a_good_file_in_windows_1252_with_decimal_commas(a):
     text = HEADER + (
-        "Crêperie Le Bihan;Maëlle Le Bihan;m@creperie.test;02 99 00 00 01;35000;Rennes;sip-trunk|data;1 234,50;website\n"
+        "Crêperie Le Bihan;Maëlle Le Bihan;m@creperie.test;02 99 00 00 01;35 000;Rennes;sip-trunk|data;1 234,50;website\n"
         "\n"
         "Garage Océan;Jean Roux;;;20090;Ajaccio;;99;Event\n"
     )
@@ -44,6 +44,7 @@ def test_a_good_file_in_windows_1252_with_decimal_commas(a):
         ("Garage Océan", "2A", "Corse", Decimal("99"), "event"),
     ]
     assert sorted(leads[0].product_lines.values_list("code", flat=True)) == ["data", "sip-trunk"]
+    assert leads[0].postal_code == "35000"  # stored as the column holds it (5 characters), not as typed
     assert all(x.state == Lead.State.NEW and x.created_by == a.manager for x in leads)
 
 

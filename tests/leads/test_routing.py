@@ -89,6 +89,13 @@ def test_declared_zones_and_product_lines(a):
     assert reload(data_lead).partner_id == a.partner.pk  # Premium, sells one of the lines
 
 
+def test_a_declared_region_comes_after_a_partners_own_departement(a):
+    cover(a.partner, regions=["Pays de la Loire"])  # Premium in 35, declares the région of 44
+    nantes = LeadFactory(tenant=a.tenant, postal_code="44000", city="Nantes")
+    route(a)
+    assert reload(nantes).partner_id == a.other_partner.pk  # Business, but in 44 itself
+
+
 def test_weighting_by_tier_then_conversion(a, prog):
     rival = new_partner(
         a.tenant, tier=prog.tiers["business"], postal_code="35700", partner_type=a.partner_type
@@ -194,9 +201,13 @@ def test_a_manager_assigns_by_hand_but_never_twice_to_the_same_partner(a):
     lead = LeadFactory(tenant=a.tenant, postal_code="35000")
     route(a)
     services.lead_accept(lead=lead, partner=a.partner, now=T0)
+    services.lead_progress(lead=lead, partner=a.partner, state="quoted", now=T0)
     services.lead_assign(lead=lead, partner=a.other_partner, by=a.manager, now=T0)
     assert offers_of(lead) == [(a.partner.pk, "withdrawn"), (a.other_partner.pk, "open")]
-    assert reload(lead).partner_id == a.other_partner.pk
+    reassigned = reload(lead)
+    assert reassigned.partner_id == a.other_partner.pk
+    # The new partner starts afresh: none of the previous partner's follow-up stays on the lead.
+    assert (reassigned.accepted_at, reassigned.contacted_at, reassigned.quoted_at) == (None, None, None)
     with pytest.raises(services.LeadError):
         services.lead_assign(lead=lead, partner=a.partner, by=a.manager, now=T0)
 
