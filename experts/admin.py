@@ -291,10 +291,6 @@ class AssignmentMandateForm(forms.ModelForm):
                 )
         return cleaned
 
-    def _post_clean(self):
-        # The service fills the times and the guaranteed hours at save; the model's check of those waits.
-        pass
-
 
 @admin.register(Assignment)
 class AssignmentAdmin(TenantAdminMixin, admin.ModelAdmin):

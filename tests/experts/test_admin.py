@@ -76,6 +76,27 @@ def test_a_mandate_from_the_back_office_goes_through_the_service(world, net, man
     )
 
 
+def test_a_mandate_with_a_bad_field_is_a_form_error(world, net, manager):
+    """The model's checks of the fields the manager types run with the form's (a line break in the client
+    used to reach the service's full_clean, past the form: a 500)."""
+    deadline = (timezone.localtime() + dt.timedelta(days=2)).strftime("%Y-%m-%d")
+    data = {
+        "expert": net.expert.pk,
+        "speciality": net.speciality.pk,
+        "client": "Cabinet\nLe Floch",
+        "place": "Nantes",
+        "departement": "44",
+        "deadline_0": deadline,
+        "deadline_1": "10:00",
+        "description": "",
+    }
+    response = manager.post(reverse("admin:experts_assignment_add"), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["client"]
+    with scopes_disabled():
+        assert not Assignment.objects.exists()
+
+
 def test_a_question_needs_a_right_answer(world, net, manager):
     prefix = "choices"
     data = {
